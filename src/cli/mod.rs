@@ -1,0 +1,380 @@
+//! The command line, as clap definitions only.
+//!
+//! Nothing here does I/O: `build.rs`-free man pages, shell completions and the CLI
+//! reference in `docs/` are all generated from these types, so they must stay pure.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run a project's security@ inbox: publish the key, fetch, decrypt, triage, acknowledge
+///
+/// vulnmail keeps the team's OpenPGP key, publishes it where reporters look
+/// (keys/, security.txt, Web Key Directory, SECURITY.md) and checks that what is
+/// published is still valid.
+///
+/// Example:
+///   vulnmail init --batch --address security@example.org --domain example.org
+///   vulnmail key publish --out site/
+///   vulnmail key check --dir site/
+#[derive(Debug, Parser)]
+#[command(name = "vulnmail", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Use this configuration file instead of $XDG_CONFIG_HOME/vulnmail/config.toml
+    #[arg(long, global = true, env = "VULNMAIL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print machine-readable JSON on stdout instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Never prompt; fail with a message saying what is missing instead
+    #[arg(long, global = true, env = "VULNMAIL_BATCH", value_parser = clap::builder::FalseyValueParser::new())]
+    pub batch: bool,
+
+    /// Say more about what is happening (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Print only errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// When to colour the output; NO_COLOR in the environment means never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Pretend the current time is this RFC 3339 instant (for tests and rehearsals)
+    #[arg(long, global = true, hide = true, env = "VULNMAIL_TIME", value_name = "TIME")]
+    pub time: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(InitArgs),
+    #[command(subcommand)]
+    Key(KeyCommand),
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+    Completions(CompletionsArgs),
+    Man(ManArgs),
+}
+
+/// Create the configuration and the team's OpenPGP key
+///
+/// Writes a commented config.toml and, unless --import is given, generates the team
+/// key: one user ID per security address, a certification-only primary key, a
+/// signing and an encryption subkey, an expiry, and a revocation certificate kept
+/// beside the secret key. The secret key is stored passphrase-protected (0600).
+///
+/// With --batch the passphrase comes from the configured source
+/// (--passphrase-env/-command/-file/-keyring, or VULNMAIL_PASSPHRASE when set);
+/// with none, the key is stored unprotected and `key check` warns about it.
+///
+/// Example:
+///   VULNMAIL_PASSPHRASE=… vulnmail init --batch --address security@example.org \
+///       --name "Example Security Team" --domain example.org
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// A security address (repeat for several); the first is the sender of replies
+    #[arg(long = "address", value_name = "EMAIL")]
+    pub addresses: Vec<String>,
+
+    /// The team's name, used in the key's user IDs and in replies
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// The domain whose Web Key Directory and security.txt are published
+    #[arg(long)]
+    pub domain: Option<String>,
+
+    /// URL of the project's security policy (security.txt Policy field)
+    #[arg(long, value_name = "URL")]
+    pub policy_url: Option<String>,
+
+    /// Languages reports may be written in (security.txt Preferred-Languages)
+    #[arg(long = "language", value_name = "TAG")]
+    pub languages: Vec<String>,
+
+    /// Import this secret key (TSK, armored or binary) instead of generating one
+    #[arg(long, value_name = "FILE")]
+    pub import: Option<PathBuf>,
+
+    /// Algorithm of the generated key
+    #[arg(long, value_enum, default_value_t = CipherSuite::Cv25519)]
+    pub cipher_suite: CipherSuite,
+
+    /// How long the generated key is valid, e.g. 2y, 18m, 400d
+    #[arg(long, default_value = "2y", value_name = "DURATION")]
+    pub expires_in: String,
+
+    #[command(flatten)]
+    pub passphrase: PassphraseSourceArgs,
+
+    /// Replace an existing configuration and key store
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Where the key passphrase comes from; only the source is stored, never the secret
+#[derive(Debug, Args, Default, Clone)]
+#[group(multiple = false)]
+pub struct PassphraseSourceArgs {
+    /// Read the passphrase from this environment variable
+    #[arg(long, value_name = "NAME")]
+    pub passphrase_env: Option<String>,
+
+    /// Run this shell command and use its first output line as the passphrase
+    #[arg(long, value_name = "COMMAND")]
+    pub passphrase_command: Option<String>,
+
+    /// Read the passphrase from this file (relative to $CREDENTIALS_DIRECTORY when set)
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+
+    /// Take the passphrase from the OS keyring entry SERVICE/ACCOUNT
+    #[arg(long, value_name = "SERVICE/ACCOUNT")]
+    pub passphrase_keyring: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CipherSuite {
+    /// Ed25519 signing and certification, X25519 encryption
+    Cv25519,
+    /// RSA with 4096-bit keys, for peers that lack elliptic curves
+    Rsa4k,
+}
+
+/// Manage and publish the team's OpenPGP key
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    Show(KeyShowArgs),
+    Import(KeyImportArgs),
+    Export(KeyExportArgs),
+    Extend(KeyExtendArgs),
+    Rotate(KeyRotateArgs),
+    Protect(KeyProtectArgs),
+    Publish(KeyPublishArgs),
+    Check(KeyCheckArgs),
+}
+
+/// Show the team key: fingerprint, user IDs, subkeys, algorithms and expiry
+///
+/// Example:
+///   vulnmail key show --json
+#[derive(Debug, Args)]
+pub struct KeyShowArgs {
+    /// Also list retired keys kept for decrypting old reports
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Make a secret key (TSK) the team key
+///
+/// The file may be armored or binary, protected or not. A protected key is unlocked
+/// with the configured passphrase source (or --passphrase-env for the file's own
+/// passphrase) and stored protected with the team's passphrase. An existing team
+/// key is retired and kept for decrypting old reports.
+///
+/// Example:
+///   vulnmail key import team-secret.asc
+#[derive(Debug, Args)]
+pub struct KeyImportArgs {
+    /// The secret key file
+    pub file: PathBuf,
+
+    /// Environment variable holding the imported file's passphrase, when it differs
+    /// from the team's configured one
+    #[arg(long, value_name = "NAME")]
+    pub passphrase_env: Option<String>,
+}
+
+/// Print the team's certificate (armored); with --secret, the secret key as stored
+///
+/// Example:
+///   vulnmail key export > security-team.asc
+#[derive(Debug, Args)]
+pub struct KeyExportArgs {
+    /// Export the secret key (still protected by its passphrase, if any)
+    #[arg(long)]
+    pub secret: bool,
+
+    /// Write to this file instead of stdout (0600 for secret keys)
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Renew the expiry of the primary key and all its subkeys
+///
+/// The new expiry counts from now. Publish again afterwards so reporters see it.
+///
+/// Example:
+///   vulnmail key extend --for 1y && vulnmail key publish
+#[derive(Debug, Args)]
+pub struct KeyExtendArgs {
+    /// How long from now the key stays valid, e.g. 1y, 6m, 90d
+    #[arg(long = "for", value_name = "DURATION")]
+    pub duration: String,
+}
+
+/// Replace the team key with a new one, cross-signed with the old
+///
+/// The old key certifies the new key's user IDs and is kept (retired) so that old
+/// reports stay decryptable. Publish again afterwards.
+///
+/// Example:
+///   vulnmail key rotate && vulnmail key publish
+#[derive(Debug, Args)]
+pub struct KeyRotateArgs {
+    /// Algorithm of the new key
+    #[arg(long, value_enum, default_value_t = CipherSuite::Cv25519)]
+    pub cipher_suite: CipherSuite,
+
+    /// How long the new key is valid
+    #[arg(long, default_value = "2y", value_name = "DURATION")]
+    pub expires_in: String,
+}
+
+/// Protect an unprotected secret key with the configured passphrase
+///
+/// Give the source with one of the --passphrase-* options to record it in the
+/// configuration at the same time.
+///
+/// Example:
+///   VULNMAIL_PASSPHRASE=… vulnmail key protect --passphrase-env VULNMAIL_PASSPHRASE
+#[derive(Debug, Args)]
+pub struct KeyProtectArgs {
+    #[command(flatten)]
+    pub passphrase: PassphraseSourceArgs,
+}
+
+/// Write keys/, security.txt (clearsigned), the Web Key Directory and SECURITY.md's section
+///
+/// Everything is derived from the configuration and the current team key. Paths
+/// inside DIR follow the [publish] settings (keys_dir, well_known_dir).
+///
+/// Example:
+///   vulnmail key publish --out . --security-md SECURITY.md
+#[derive(Debug, Args)]
+pub struct KeyPublishArgs {
+    /// The tree to write into (default: the current repository's root)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Update the vulnmail block of this SECURITY.md (created when missing);
+    /// without it the section goes to stdout
+    #[arg(long, value_name = "FILE")]
+    pub security_md: Option<PathBuf>,
+}
+
+/// Check the key and everything published from it; exit 1 when anything is wrong
+///
+/// Checks the expiry of the key and its encryption subkey, security.txt (present,
+/// signed by the team key, Expires in range, Encryption URL), the Web Key Directory
+/// and keys/ files, SECURITY.md's fingerprint, and that the secret key can decrypt.
+///
+/// Example:
+///   vulnmail key check --dir . --json
+#[derive(Debug, Args)]
+pub struct KeyCheckArgs {
+    /// The published tree to check (default: the current repository's root)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Warn this many days before an expiry (default: [key] warn_days, else 30)
+    #[arg(long, value_name = "DAYS")]
+    pub warn_days: Option<u32>,
+
+    /// Check against this public certificate instead of the team key (skips the
+    /// secret-key check); for a repository that publishes a key it does not hold
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+}
+
+/// Say where each secret comes from, never its value
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    Status(SecretsStatusArgs),
+}
+
+/// List each configured secret, its source, and whether it can be read now
+///
+/// Example:
+///   vulnmail secrets status --json
+#[derive(Debug, Args)]
+pub struct SecretsStatusArgs {
+    /// Also try to read each secret (runs commands, may query the keyring); the value
+    /// is never printed
+    #[arg(long)]
+    pub probe: bool,
+}
+
+/// Print a shell completion script
+///
+/// Example:
+///   vulnmail completions bash > /etc/bash_completion.d/vulnmail
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Write man pages for vulnmail and every subcommand
+///
+/// Example:
+///   vulnmail man --out /usr/local/share/man/man1
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Directory to write the .1 files into
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// The clap command tree, for generators (completions, man pages, docs).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// The CLI reference in Markdown: every command's full `--help`, in tree order.
+///
+/// `docs/cli.md` is this text; a test keeps the two identical.
+pub fn reference_markdown() -> String {
+    let mut out = String::from(
+        "# vulnmail command-line reference\n\n\
+         Generated from the clap definitions in `src/cli/`; `cargo test` fails when this \
+         file and `--help` disagree (regenerate with `VULNMAIL_BLESS=1 cargo test --test it cli_reference`).\n",
+    );
+    let mut cmd = command();
+    cmd.build();
+    walk(&cmd, "vulnmail", &mut out);
+    out
+}
+
+fn walk(cmd: &clap::Command, path: &str, out: &mut String) {
+    let mut c = cmd.clone().term_width(100);
+    let help = c.render_long_help().to_string();
+    out.push_str(&format!("\n## `{path}`\n\n```text\n{}\n```\n", help.trim_end()));
+    for sub in cmd.get_subcommands() {
+        if sub.is_hide_set() || sub.get_name() == "help" {
+            continue;
+        }
+        walk(sub, &format!("{path} {}", sub.get_name()), out);
+    }
+}

@@ -1,0 +1,199 @@
+//! One module per subcommand. Each returns an [`Output`] (text and JSON); this module
+//! dispatches, holds what every command shares ([`Ctx`]), and maps errors to exit codes.
+
+mod completions;
+mod init;
+mod key;
+mod man;
+mod secrets;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use sequoia_openpgp::Cert;
+use sequoia_openpgp::crypto::Password;
+
+use crate::cli::{Cli, Command, KeyCommand, SecretsCommand};
+use crate::clock::Clock;
+use crate::config::{Config, ConfigError, Paths, SecretSource};
+use crate::error::UserError;
+use crate::openpgp::keys::{self, KeyError, KeyStore};
+use crate::output::Style;
+use crate::secrets::{self as secret_sources, Interaction, SecretError};
+use crate::term::sanitize;
+
+/// What every command may need, decided once from the global flags.
+pub struct Ctx {
+    pub paths: Paths,
+    pub batch: bool,
+    pub json: bool,
+    pub verbose: u8,
+    pub quiet: bool,
+    pub style: Style,
+    pub clock: Clock,
+}
+
+impl Ctx {
+    pub fn config(&self) -> anyhow::Result<Config> {
+        Ok(Config::load(&self.paths.config_file)?)
+    }
+
+    pub fn interaction(&self) -> Interaction {
+        if self.batch { Interaction::Batch } else { Interaction::Allowed }
+    }
+
+    pub fn keystore(&self) -> KeyStore {
+        KeyStore::new(self.paths.keys_dir())
+    }
+
+    /// A progress or advice line on stderr (not with -q, never data).
+    pub fn note(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
+
+    /// The key passphrase from its configured source; `None` when none is configured.
+    pub fn passphrase(&self, cfg: &Config) -> anyhow::Result<Option<Password>> {
+        let Some(src) = &cfg.key.passphrase else { return Ok(None) };
+        let s = secret_sources::resolve("the key passphrase", src, self.interaction())
+            .with_context(|| format!("cannot get the key passphrase from {}", secret_sources::describe(src)))?;
+        Ok(Some(Password::from(s.expose())))
+    }
+
+    /// The team key with its secrets decrypted, in memory only.
+    pub fn unlocked_key(&self, cfg: &Config) -> anyhow::Result<Cert> {
+        let cert = self.keystore().load()?;
+        let pw = if keys::is_protected(&cert) { self.passphrase(cfg)? } else { None };
+        Ok(keys::unlock(&cert, pw.as_ref())?)
+    }
+
+    /// Store an unlocked key, protected with the configured passphrase when there is one.
+    pub fn save_key(&self, cfg: &Config, unlocked: &Cert) -> anyhow::Result<bool> {
+        let store = self.keystore();
+        match self.passphrase(cfg)? {
+            Some(pw) => {
+                store.save(&keys::protect(unlocked, &pw)?)?;
+                Ok(true)
+            }
+            None => {
+                store.save(unlocked)?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// The repository root (or the current directory) for publish/check defaults.
+    pub fn default_tree(&self) -> PathBuf {
+        let git = std::process::Command::new("git")
+            .args(["rev-parse", "--show-toplevel"])
+            .stderr(std::process::Stdio::null())
+            .output();
+        match git {
+            Ok(o) if o.status.success() => {
+                PathBuf::from(String::from_utf8_lossy(&o.stdout).trim_end_matches(['\n', '\r']))
+            }
+            _ => PathBuf::from("."),
+        }
+    }
+}
+
+/// Parse-free entry point: run the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let g = cli.global;
+    let clock = Clock::new(g.time.as_deref())?;
+    let paths = Paths::resolve(g.config.as_deref())?;
+    let ctx = Ctx {
+        paths,
+        batch: g.batch,
+        json: g.json,
+        verbose: g.verbose,
+        quiet: g.quiet,
+        style: Style::new(g.color),
+        clock,
+    };
+    let out = match cli.command {
+        Command::Init(a) => init::run(&ctx, a)?,
+        Command::Key(k) => match k {
+            KeyCommand::Show(a) => key::show::run(&ctx, a)?,
+            KeyCommand::Import(a) => key::import::run(&ctx, a)?,
+            KeyCommand::Export(a) => key::export::run(&ctx, a)?,
+            KeyCommand::Extend(a) => key::extend::run(&ctx, a)?,
+            KeyCommand::Rotate(a) => key::rotate::run(&ctx, a)?,
+            KeyCommand::Protect(a) => key::protect::run(&ctx, a)?,
+            KeyCommand::Publish(a) => key::publish::run(&ctx, a)?,
+            KeyCommand::Check(a) => key::check::run(&ctx, a)?,
+        },
+        Command::Secrets(SecretsCommand::Status(a)) => secrets::status(&ctx, a)?,
+        Command::Completions(a) => completions::run(a)?,
+        Command::Man(a) => man::run(&ctx, a)?,
+    };
+    out.print(ctx.json).context("cannot write the output")?;
+    Ok(if out.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Print an error chain on one line and choose the exit code: 2 for the user's
+/// mistakes, 1 for failures, 0 for a closed pipe (`vulnmail … | head`).
+pub fn report_error(err: &anyhow::Error, _quiet: bool) -> ExitCode {
+    for cause in err.chain() {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return ExitCode::SUCCESS;
+            }
+        }
+    }
+    let parts: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+    let mut line = String::new();
+    for p in parts {
+        // anyhow contexts often repeat their cause; print each piece once.
+        if !line.contains(&p) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&p);
+        }
+    }
+    eprintln!("vulnmail: error: {}", sanitize(&line, false));
+    if is_user_error(err) { ExitCode::from(2) } else { ExitCode::from(1) }
+}
+
+fn is_user_error(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.is::<UserError>()
+            || c.is::<SecretError>()
+            || matches!(c.downcast_ref::<ConfigError>(), Some(ConfigError::Missing(_) | ConfigError::Invalid { .. }))
+            || matches!(
+                c.downcast_ref::<KeyError>(),
+                Some(
+                    KeyError::NotFound(_)
+                        | KeyError::Corrupt { .. }
+                        | KeyError::PublicOnly(_)
+                        | KeyError::Several { .. }
+                        | KeyError::WrongPassphrase
+                        | KeyError::NeedPassphrase
+                )
+            )
+    })
+}
+
+/// The passphrase source named by `--passphrase-*` flags, if any.
+pub fn source_from_flags(p: &crate::cli::PassphraseSourceArgs) -> Option<SecretSource> {
+    if let Some(n) = &p.passphrase_env {
+        return Some(SecretSource::Env(n.clone()));
+    }
+    if let Some(c) = &p.passphrase_command {
+        return Some(SecretSource::Command(c.clone()));
+    }
+    if let Some(f) = &p.passphrase_file {
+        return Some(SecretSource::File(f.clone()));
+    }
+    p.passphrase_keyring.clone().map(SecretSource::Keyring)
+}
+
+fn suite(c: crate::cli::CipherSuite) -> keys::Suite {
+    match c {
+        crate::cli::CipherSuite::Cv25519 => keys::Suite::Cv25519,
+        crate::cli::CipherSuite::Rsa4k => keys::Suite::Rsa4k,
+    }
+}

@@ -1,0 +1,398 @@
+//! The configuration file and where vulnmail keeps its files.
+//!
+//! The key names are an interface (`shared/spec/config-toml.md`): add keys, never
+//! change what one means. A secret never appears here, only where it comes from
+//! ([`SecretSource`]).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::policy::Policy;
+
+/// Where a secret comes from. Written in TOML as a one-key inline table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretSource {
+    /// `{ env = "NAME" }`
+    Env(String),
+    /// `{ command = "pass show vulnmail" }`: run with `sh -c`, first line of stdout
+    Command(String),
+    /// `{ file = "path" }`: relative paths are taken in `$CREDENTIALS_DIRECTORY`
+    File(PathBuf),
+    /// `{ keyring = "service/account" }`: the OS keyring (Secret Service, keychain)
+    Keyring(String),
+    /// `{ prompt = true }`: ask on the terminal (interactive use only)
+    Prompt(bool),
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Config {
+    #[serde(default)]
+    pub team: Team,
+    #[serde(default)]
+    pub key: KeyConfig,
+    #[serde(default)]
+    pub publish: Publish,
+    /// The response policy; the built-in preset when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Policy>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Team {
+    #[serde(default)]
+    pub name: String,
+    /// The inbox address(es); the first is the sender of replies.
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    #[serde(default)]
+    pub domain: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyConfig {
+    /// Absent: the key is stored unprotected (and `key check` warns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passphrase: Option<SecretSource>,
+    /// Days before an expiry that `key check` starts failing.
+    #[serde(default = "default_warn_days")]
+    pub warn_days: u32,
+}
+
+impl Default for KeyConfig {
+    fn default() -> Self {
+        KeyConfig { passphrase: None, warn_days: default_warn_days() }
+    }
+}
+
+fn default_warn_days() -> u32 {
+    30
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Publish {
+    /// The URL the published tree (`key publish --out DIR`) is served at; default `https://<domain>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Where the armored certificate goes, relative to the output directory.
+    #[serde(default = "default_keys_dir")]
+    pub keys_dir: String,
+    /// security.txt's Expires is this many days ahead at most (RFC 9116: under a year).
+    #[serde(default = "default_expires_days")]
+    pub security_txt_days: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledgments: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hiring: Option<String>,
+}
+
+impl Default for Publish {
+    fn default() -> Self {
+        Publish {
+            base_url: None,
+            keys_dir: default_keys_dir(),
+            security_txt_days: default_expires_days(),
+            acknowledgments: None,
+            hiring: None,
+        }
+    }
+}
+
+fn default_keys_dir() -> String {
+    "keys".into()
+}
+fn default_expires_days() -> u32 {
+    365
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "no configuration at {}: run `vulnmail init` first, or point --config / VULNMAIL_CONFIG at one",
+        .0.display()
+    )]
+    Missing(PathBuf),
+    #[error("cannot read {}: {source}", .path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{} is not a valid vulnmail configuration: {message}", .path.display())]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ConfigError::Missing(path.to_path_buf()));
+            }
+            Err(source) => return Err(ConfigError::Read { path: path.to_path_buf(), source }),
+        };
+        let cfg: Config = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: e.message().to_string(),
+        })?;
+        cfg.validate().map_err(|message| ConfigError::Invalid { path: path.to_path_buf(), message })?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.team.addresses.is_empty() {
+            return Err("[team] addresses is empty: list at least the security inbox".into());
+        }
+        for a in &self.team.addresses {
+            if !is_plausible_address(a) {
+                return Err(format!("[team] addresses: {a:?} is not an email address"));
+            }
+        }
+        if let Some(SecretSource::Prompt(false)) = self.key.passphrase {
+            return Err("[key] passphrase = { prompt = false } names no source".into());
+        }
+        Ok(())
+    }
+
+    /// The security address replies come from.
+    pub fn primary_address(&self) -> &str {
+        self.team.addresses.first().map(String::as_str).unwrap_or_default()
+    }
+
+    /// The team's domain: `[team] domain`, else the primary address's.
+    pub fn domain(&self) -> String {
+        if !self.team.domain.is_empty() {
+            return self.team.domain.to_ascii_lowercase();
+        }
+        self.primary_address()
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_ascii_lowercase())
+            .unwrap_or_default()
+    }
+
+    pub fn base_url(&self) -> String {
+        match &self.publish.base_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("https://{}", self.domain()),
+        }
+    }
+
+    pub fn policy(&self) -> Policy {
+        self.policy.clone().unwrap_or_else(Policy::preset)
+    }
+}
+
+/// A deliberately loose check: one `@`, something on both sides, no spaces or angle brackets.
+pub fn is_plausible_address(a: &str) -> bool {
+    match a.rsplit_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !a.chars().any(|c| c.is_whitespace() || c == '<' || c == '>' || c.is_control())
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        }
+        None => false,
+    }
+}
+
+/// The files vulnmail uses, resolved once from the environment.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config_file: PathBuf,
+    /// Keys, the store; `VULNMAIL_HOME`, else `$XDG_DATA_HOME/vulnmail`.
+    pub data_dir: PathBuf,
+}
+
+impl Paths {
+    pub fn resolve(config_override: Option<&Path>) -> Result<Paths, crate::error::UserError> {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let xdg = |var: &str, fallback: &str| -> Option<PathBuf> {
+            match std::env::var_os(var) {
+                Some(v) if Path::new(&v).is_absolute() => Some(PathBuf::from(v)),
+                _ => home.as_ref().map(|h| h.join(fallback)),
+            }
+        };
+        let no_home = || {
+            crate::error::UserError(
+                "cannot tell where to keep files: set HOME, or VULNMAIL_HOME and --config".into(),
+            )
+        };
+        let config_file = match config_override {
+            Some(p) => p.to_path_buf(),
+            None => xdg("XDG_CONFIG_HOME", ".config").ok_or_else(no_home)?.join("vulnmail/config.toml"),
+        };
+        let data_dir = match std::env::var_os("VULNMAIL_HOME") {
+            Some(v) if !v.is_empty() => PathBuf::from(v),
+            _ => xdg("XDG_DATA_HOME", ".local/share").ok_or_else(no_home)?.join("vulnmail"),
+        };
+        Ok(Paths { config_file, data_dir })
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        self.data_dir.join("keys")
+    }
+}
+
+/// The commented configuration `vulnmail init` writes.
+pub fn render_initial(cfg: &Config) -> String {
+    let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let list = |v: &[String]| {
+        let items: Vec<String> = v.iter().map(|s| q(s)).collect();
+        format!("[{}]", items.join(", "))
+    };
+    let mut s = String::new();
+    s.push_str("# vulnmail configuration. Key names: shared/spec/config-toml.md, docs/configuration.md.\n");
+    s.push_str("# No secret belongs in this file: name where each one comes from instead.\n\n");
+    s.push_str("[team]\n");
+    s.push_str(&format!("name = {}\n", q(&cfg.team.name)));
+    s.push_str("# The inbox address(es); the first is the sender of replies.\n");
+    s.push_str(&format!("addresses = {}\n", list(&cfg.team.addresses)));
+    s.push_str(&format!("domain = {}\n", q(&cfg.team.domain)));
+    match &cfg.team.policy_url {
+        Some(u) => s.push_str(&format!("policy_url = {}\n", q(u))),
+        None => s.push_str("# policy_url = \"https://example.org/security-policy\"\n"),
+    }
+    s.push_str("# Languages reports may be written in (security.txt Preferred-Languages).\n");
+    s.push_str(&format!("languages = {}\n\n", list(&cfg.team.languages)));
+    s.push_str("[key]\n");
+    s.push_str("# Where the key's passphrase comes from: { env = \"NAME\" }, { command = \"…\" },\n");
+    s.push_str("# { file = \"path\" } (inside $CREDENTIALS_DIRECTORY when relative),\n");
+    s.push_str("# { keyring = \"service/account\" } or { prompt = true }. Absent: unprotected key.\n");
+    match &cfg.key.passphrase {
+        Some(src) => s.push_str(&format!("{}\n", passphrase_line(src))),
+        None => s.push_str("# passphrase = { env = \"VULNMAIL_PASSPHRASE\" }\n"),
+    }
+    s.push_str("# Days before an expiry that `vulnmail key check` starts failing.\n");
+    s.push_str(&format!("warn_days = {}\n\n", cfg.key.warn_days));
+    s.push_str("[publish]\n");
+    s.push_str("# The web root the published tree is served from (default https://<domain>).\n");
+    s.push_str(&format!("# base_url = {}\n", q(&cfg.base_url())));
+    s.push_str(&format!("keys_dir = {}\n", q(&cfg.publish.keys_dir)));
+    s.push_str(&format!("security_txt_days = {}\n", cfg.publish.security_txt_days));
+    s.push_str("# acknowledgments = \"https://example.org/hall-of-fame\"\n");
+    s.push_str("# hiring = \"https://example.org/jobs\"\n");
+    s
+}
+
+fn inline(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Table(t) => {
+            let parts: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            format!("{{ {} }}", parts.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_sources_parse_as_in_the_spec() {
+        let cfg: Config = toml::from_str(
+            r#"
+            [team]
+            addresses = ["security@example.org"]
+            [key]
+            passphrase = { env = "VULNMAIL_PASSPHRASE" }
+            "#,
+        )
+        .unwrap();
+        assert_eq!(cfg.key.passphrase, Some(SecretSource::Env("VULNMAIL_PASSPHRASE".into())));
+        for (src, want) in [
+            (r#"{ command = "pass show x" }"#, SecretSource::Command("pass show x".into())),
+            (r#"{ file = "pw" }"#, SecretSource::File("pw".into())),
+            (r#"{ keyring = "vulnmail/key" }"#, SecretSource::Keyring("vulnmail/key".into())),
+            ("{ prompt = true }", SecretSource::Prompt(true)),
+        ] {
+            let t: toml::Table = toml::from_str(&format!("p = {src}")).unwrap();
+            let got: SecretSource = t["p"].clone().try_into().unwrap();
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn initial_config_round_trips() {
+        let mut cfg = Config::default();
+        cfg.team.name = "Example \"Sec\" Team".into();
+        cfg.team.addresses = vec!["security@example.org".into()];
+        cfg.team.domain = "example.org".into();
+        cfg.key.passphrase = Some(SecretSource::Env("VULNMAIL_PASSPHRASE".into()));
+        let text = render_initial(&cfg);
+        let back: Config = toml::from_str(&text).unwrap();
+        assert_eq!(back.team.name, cfg.team.name);
+        assert_eq!(back.key.passphrase, cfg.key.passphrase);
+        assert_eq!(back.publish.keys_dir, "keys");
+    }
+
+    #[test]
+    fn passphrase_line_is_replaced_in_place() {
+        let text = "# top\n[team]\naddresses = [\"a@b.org\"]\n\n[key]\n# where it comes from\n# passphrase = { env = \"X\" }\nwarn_days = 30\n";
+        let out = with_key_passphrase(text, &SecretSource::Env("VULNMAIL_PASSPHRASE".into()));
+        assert!(out.contains("# where it comes from\npassphrase = { env = \"VULNMAIL_PASSPHRASE\" }\nwarn_days = 30"), "{out}");
+        let cfg: Config = toml::from_str(&out).unwrap();
+        assert_eq!(cfg.key.passphrase, Some(SecretSource::Env("VULNMAIL_PASSPHRASE".into())));
+        let added = with_key_passphrase("[team]\naddresses = [\"a@b.org\"]\n", &SecretSource::Prompt(true));
+        let cfg: Config = toml::from_str(&added).unwrap();
+        assert_eq!(cfg.key.passphrase, Some(SecretSource::Prompt(true)));
+    }
+
+    #[test]
+    fn addresses() {
+        assert!(is_plausible_address("security@example.org"));
+        assert!(!is_plausible_address("security"));
+        assert!(!is_plausible_address("a b@example.org"));
+        assert!(!is_plausible_address("x@localhost"));
+    }
+}
+
+/// The `passphrase = …` line for a source, as `init` and `key protect` write it.
+pub fn passphrase_line(src: &SecretSource) -> String {
+    let v = toml::Value::try_from(src).map(|v| inline(&v)).unwrap_or_else(|_| "{ prompt = true }".into());
+    format!("passphrase = {v}")
+}
+
+/// Set `[key] passphrase` in a configuration file's text, keeping everything else
+/// (comments included) as the team wrote it.
+pub fn with_key_passphrase(text: &str, src: &SecretSource) -> String {
+    let line = passphrase_line(src);
+    let mut out: Vec<String> = Vec::new();
+    let mut in_key = false;
+    let mut done = false;
+    let mut saw_key = false;
+    for l in text.lines() {
+        let t = l.trim();
+        if t.starts_with('[') {
+            if in_key && !done {
+                out.push(line.clone());
+                done = true;
+            }
+            in_key = t == "[key]";
+            saw_key |= in_key;
+            out.push(l.to_string());
+            continue;
+        }
+        if in_key && !done {
+            let bare = t.trim_start_matches('#').trim_start();
+            if bare.starts_with("passphrase") && bare[10..].trim_start().starts_with('=') {
+                out.push(line.clone());
+                done = true;
+                continue;
+            }
+        }
+        out.push(l.to_string());
+    }
+    if !done {
+        if !saw_key {
+            out.push(String::new());
+            out.push("[key]".into());
+        }
+        out.push(line);
+    }
+    let mut s = out.join("\n");
+    s.push('\n');
+    s
+}
