@@ -66,7 +66,10 @@ pub struct KeyConfig {
 
 impl Default for KeyConfig {
     fn default() -> Self {
-        KeyConfig { passphrase: None, warn_days: default_warn_days() }
+        KeyConfig {
+            passphrase: None,
+            warn_days: default_warn_days(),
+        }
     }
 }
 
@@ -118,7 +121,10 @@ pub enum ConfigError {
     )]
     Missing(PathBuf),
     #[error("cannot read {}: {source}", .path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{} is not a valid vulnmail configuration: {message}", .path.display())]
     Invalid { path: PathBuf, message: String },
 }
@@ -130,13 +136,21 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(ConfigError::Missing(path.to_path_buf()));
             }
-            Err(source) => return Err(ConfigError::Read { path: path.to_path_buf(), source }),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         };
         let cfg: Config = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
             path: path.to_path_buf(),
             message: e.message().to_string(),
         })?;
-        cfg.validate().map_err(|message| ConfigError::Invalid { path: path.to_path_buf(), message })?;
+        cfg.validate().map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })?;
         Ok(cfg)
     }
 
@@ -157,7 +171,11 @@ impl Config {
 
     /// The security address replies come from.
     pub fn primary_address(&self) -> &str {
-        self.team.addresses.first().map(String::as_str).unwrap_or_default()
+        self.team
+            .addresses
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default()
     }
 
     /// The team's domain: `[team] domain`, else the primary address's.
@@ -189,7 +207,9 @@ pub fn is_plausible_address(a: &str) -> bool {
         Some((local, domain)) => {
             !local.is_empty()
                 && domain.contains('.')
-                && !a.chars().any(|c| c.is_whitespace() || c == '<' || c == '>' || c.is_control())
+                && !a
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == '<' || c == '>' || c.is_control())
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
         }
@@ -221,13 +241,20 @@ impl Paths {
         };
         let config_file = match config_override {
             Some(p) => p.to_path_buf(),
-            None => xdg("XDG_CONFIG_HOME", ".config").ok_or_else(no_home)?.join("vulnmail/config.toml"),
+            None => xdg("XDG_CONFIG_HOME", ".config")
+                .ok_or_else(no_home)?
+                .join("vulnmail/config.toml"),
         };
         let data_dir = match std::env::var_os("VULNMAIL_HOME") {
             Some(v) if !v.is_empty() => PathBuf::from(v),
-            _ => xdg("XDG_DATA_HOME", ".local/share").ok_or_else(no_home)?.join("vulnmail"),
+            _ => xdg("XDG_DATA_HOME", ".local/share")
+                .ok_or_else(no_home)?
+                .join("vulnmail"),
         };
-        Ok(Paths { config_file, data_dir })
+        Ok(Paths {
+            config_file,
+            data_dir,
+        })
     }
 
     pub fn keys_dir(&self) -> PathBuf {
@@ -243,7 +270,9 @@ pub fn render_initial(cfg: &Config) -> String {
         format!("[{}]", items.join(", "))
     };
     let mut s = String::new();
-    s.push_str("# vulnmail configuration. Key names: shared/spec/config-toml.md, docs/configuration.md.\n");
+    s.push_str(
+        "# vulnmail configuration. Key names: shared/spec/config-toml.md, docs/configuration.md.\n",
+    );
     s.push_str("# No secret belongs in this file: name where each one comes from instead.\n\n");
     s.push_str("[team]\n");
     s.push_str(&format!("name = {}\n", q(&cfg.team.name)));
@@ -257,9 +286,13 @@ pub fn render_initial(cfg: &Config) -> String {
     s.push_str("# Languages reports may be written in (security.txt Preferred-Languages).\n");
     s.push_str(&format!("languages = {}\n\n", list(&cfg.team.languages)));
     s.push_str("[key]\n");
-    s.push_str("# Where the key's passphrase comes from: { env = \"NAME\" }, { command = \"…\" },\n");
+    s.push_str(
+        "# Where the key's passphrase comes from: { env = \"NAME\" }, { command = \"…\" },\n",
+    );
     s.push_str("# { file = \"path\" } (inside $CREDENTIALS_DIRECTORY when relative),\n");
-    s.push_str("# { keyring = \"service/account\" } or { prompt = true }. Absent: unprotected key.\n");
+    s.push_str(
+        "# { keyring = \"service/account\" } or { prompt = true }. Absent: unprotected key.\n",
+    );
     match &cfg.key.passphrase {
         Some(src) => s.push_str(&format!("{}\n", passphrase_line(src))),
         None => s.push_str("# passphrase = { env = \"VULNMAIL_PASSPHRASE\" }\n"),
@@ -270,7 +303,10 @@ pub fn render_initial(cfg: &Config) -> String {
     s.push_str("# The web root the published tree is served from (default https://<domain>).\n");
     s.push_str(&format!("# base_url = {}\n", q(&cfg.base_url())));
     s.push_str(&format!("keys_dir = {}\n", q(&cfg.publish.keys_dir)));
-    s.push_str(&format!("security_txt_days = {}\n", cfg.publish.security_txt_days));
+    s.push_str(&format!(
+        "security_txt_days = {}\n",
+        cfg.publish.security_txt_days
+    ));
     s.push_str("# acknowledgments = \"https://example.org/hall-of-fame\"\n");
     s.push_str("# hiring = \"https://example.org/jobs\"\n");
     s
@@ -286,72 +322,11 @@ fn inline(v: &toml::Value) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secret_sources_parse_as_in_the_spec() {
-        let cfg: Config = toml::from_str(
-            r#"
-            [team]
-            addresses = ["security@example.org"]
-            [key]
-            passphrase = { env = "VULNMAIL_PASSPHRASE" }
-            "#,
-        )
-        .unwrap();
-        assert_eq!(cfg.key.passphrase, Some(SecretSource::Env("VULNMAIL_PASSPHRASE".into())));
-        for (src, want) in [
-            (r#"{ command = "pass show x" }"#, SecretSource::Command("pass show x".into())),
-            (r#"{ file = "pw" }"#, SecretSource::File("pw".into())),
-            (r#"{ keyring = "vulnmail/key" }"#, SecretSource::Keyring("vulnmail/key".into())),
-            ("{ prompt = true }", SecretSource::Prompt(true)),
-        ] {
-            let t: toml::Table = toml::from_str(&format!("p = {src}")).unwrap();
-            let got: SecretSource = t["p"].clone().try_into().unwrap();
-            assert_eq!(got, want);
-        }
-    }
-
-    #[test]
-    fn initial_config_round_trips() {
-        let mut cfg = Config::default();
-        cfg.team.name = "Example \"Sec\" Team".into();
-        cfg.team.addresses = vec!["security@example.org".into()];
-        cfg.team.domain = "example.org".into();
-        cfg.key.passphrase = Some(SecretSource::Env("VULNMAIL_PASSPHRASE".into()));
-        let text = render_initial(&cfg);
-        let back: Config = toml::from_str(&text).unwrap();
-        assert_eq!(back.team.name, cfg.team.name);
-        assert_eq!(back.key.passphrase, cfg.key.passphrase);
-        assert_eq!(back.publish.keys_dir, "keys");
-    }
-
-    #[test]
-    fn passphrase_line_is_replaced_in_place() {
-        let text = "# top\n[team]\naddresses = [\"a@b.org\"]\n\n[key]\n# where it comes from\n# passphrase = { env = \"X\" }\nwarn_days = 30\n";
-        let out = with_key_passphrase(text, &SecretSource::Env("VULNMAIL_PASSPHRASE".into()));
-        assert!(out.contains("# where it comes from\npassphrase = { env = \"VULNMAIL_PASSPHRASE\" }\nwarn_days = 30"), "{out}");
-        let cfg: Config = toml::from_str(&out).unwrap();
-        assert_eq!(cfg.key.passphrase, Some(SecretSource::Env("VULNMAIL_PASSPHRASE".into())));
-        let added = with_key_passphrase("[team]\naddresses = [\"a@b.org\"]\n", &SecretSource::Prompt(true));
-        let cfg: Config = toml::from_str(&added).unwrap();
-        assert_eq!(cfg.key.passphrase, Some(SecretSource::Prompt(true)));
-    }
-
-    #[test]
-    fn addresses() {
-        assert!(is_plausible_address("security@example.org"));
-        assert!(!is_plausible_address("security"));
-        assert!(!is_plausible_address("a b@example.org"));
-        assert!(!is_plausible_address("x@localhost"));
-    }
-}
-
 /// The `passphrase = …` line for a source, as `init` and `key protect` write it.
 pub fn passphrase_line(src: &SecretSource) -> String {
-    let v = toml::Value::try_from(src).map(|v| inline(&v)).unwrap_or_else(|_| "{ prompt = true }".into());
+    let v = toml::Value::try_from(src)
+        .map(|v| inline(&v))
+        .unwrap_or_else(|_| "{ prompt = true }".into());
     format!("passphrase = {v}")
 }
 
@@ -395,4 +370,82 @@ pub fn with_key_passphrase(text: &str, src: &SecretSource) -> String {
     let mut s = out.join("\n");
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_sources_parse_as_in_the_spec() {
+        let cfg: Config = toml::from_str(
+            r#"
+            [team]
+            addresses = ["security@example.org"]
+            [key]
+            passphrase = { env = "VULNMAIL_PASSPHRASE" }
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.key.passphrase,
+            Some(SecretSource::Env("VULNMAIL_PASSPHRASE".into()))
+        );
+        for (src, want) in [
+            (
+                r#"{ command = "pass show x" }"#,
+                SecretSource::Command("pass show x".into()),
+            ),
+            (r#"{ file = "pw" }"#, SecretSource::File("pw".into())),
+            (
+                r#"{ keyring = "vulnmail/key" }"#,
+                SecretSource::Keyring("vulnmail/key".into()),
+            ),
+            ("{ prompt = true }", SecretSource::Prompt(true)),
+        ] {
+            let t: toml::Table = toml::from_str(&format!("p = {src}")).unwrap();
+            let got: SecretSource = t["p"].clone().try_into().unwrap();
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn initial_config_round_trips() {
+        let mut cfg = Config::default();
+        cfg.team.name = "Example \"Sec\" Team".into();
+        cfg.team.addresses = vec!["security@example.org".into()];
+        cfg.team.domain = "example.org".into();
+        cfg.key.passphrase = Some(SecretSource::Env("VULNMAIL_PASSPHRASE".into()));
+        let text = render_initial(&cfg);
+        let back: Config = toml::from_str(&text).unwrap();
+        assert_eq!(back.team.name, cfg.team.name);
+        assert_eq!(back.key.passphrase, cfg.key.passphrase);
+        assert_eq!(back.publish.keys_dir, "keys");
+    }
+
+    #[test]
+    fn passphrase_line_is_replaced_in_place() {
+        let text = "# top\n[team]\naddresses = [\"a@b.org\"]\n\n[key]\n# where it comes from\n# passphrase = { env = \"X\" }\nwarn_days = 30\n";
+        let out = with_key_passphrase(text, &SecretSource::Env("VULNMAIL_PASSPHRASE".into()));
+        assert!(out.contains("# where it comes from\npassphrase = { env = \"VULNMAIL_PASSPHRASE\" }\nwarn_days = 30"), "{out}");
+        let cfg: Config = toml::from_str(&out).unwrap();
+        assert_eq!(
+            cfg.key.passphrase,
+            Some(SecretSource::Env("VULNMAIL_PASSPHRASE".into()))
+        );
+        let added = with_key_passphrase(
+            "[team]\naddresses = [\"a@b.org\"]\n",
+            &SecretSource::Prompt(true),
+        );
+        let cfg: Config = toml::from_str(&added).unwrap();
+        assert_eq!(cfg.key.passphrase, Some(SecretSource::Prompt(true)));
+    }
+
+    #[test]
+    fn addresses() {
+        assert!(is_plausible_address("security@example.org"));
+        assert!(!is_plausible_address("security"));
+        assert!(!is_plausible_address("a b@example.org"));
+        assert!(!is_plausible_address("x@localhost"));
+    }
 }

@@ -42,16 +42,27 @@ pub enum SecretError {
     #[error("the command for {what} printed nothing")]
     CommandEmpty { what: String },
     #[error("cannot run the command for {what}: {source}")]
-    CommandSpawn { what: String, source: std::io::Error },
+    CommandSpawn {
+        what: String,
+        source: std::io::Error,
+    },
     #[error("cannot read the {what} file {}: {source}", .path.display())]
-    File { what: String, path: PathBuf, source: std::io::Error },
+    File {
+        what: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the {what} file {} is empty", .path.display())]
     FileEmpty { what: String, path: PathBuf },
     #[error(
         "the OS keyring ({detail}) has no usable entry {entry:?} for {what}; on a server without a \
          Secret Service use {{ env = \"NAME\" }}, {{ command = \"…\" }} or {{ file = \"…\" }} instead"
     )]
-    Keyring { what: String, entry: String, detail: String },
+    Keyring {
+        what: String,
+        entry: String,
+        detail: String,
+    },
     #[error("a keyring source must be \"service/account\", not {0:?}")]
     KeyringName(String),
     #[error(
@@ -84,7 +95,11 @@ impl Interaction {
 }
 
 /// Read a secret from its source. `what` names it in messages ("the key passphrase").
-pub fn resolve(what: &str, source: &SecretSource, interaction: Interaction) -> Result<Secret, SecretError> {
+pub fn resolve(
+    what: &str,
+    source: &SecretSource,
+    interaction: Interaction,
+) -> Result<Secret, SecretError> {
     match source {
         SecretSource::Env(name) => match std::env::var(name) {
             Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
@@ -99,7 +114,12 @@ pub fn resolve(what: &str, source: &SecretSource, interaction: Interaction) -> R
 
 /// Ask for a secret on the terminal, optionally twice (for a new passphrase).
 pub fn prompt_new(what: &str, interaction: Interaction) -> Result<Secret, SecretError> {
-    interaction.can_prompt().map_err(|why| SecretError::NoPrompt { what: what.into(), why })?;
+    interaction
+        .can_prompt()
+        .map_err(|why| SecretError::NoPrompt {
+            what: what.into(),
+            why,
+        })?;
     loop {
         let a = read_tty(&format!("New {what}: "), what)?;
         if a.expose().is_empty() {
@@ -115,7 +135,12 @@ pub fn prompt_new(what: &str, interaction: Interaction) -> Result<Secret, Secret
 }
 
 fn prompt(what: &str, interaction: Interaction) -> Result<Secret, SecretError> {
-    interaction.can_prompt().map_err(|why| SecretError::NoPrompt { what: what.into(), why })?;
+    interaction
+        .can_prompt()
+        .map_err(|why| SecretError::NoPrompt {
+            what: what.into(),
+            why,
+        })?;
     read_tty(&format!("{}: ", capitalise(what)), what)
 }
 
@@ -143,16 +168,28 @@ fn run_command(what: &str, cmd: &str) -> Result<Secret, SecretError> {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|source| SecretError::CommandSpawn { what: what.into(), source })?;
+        .map_err(|source| SecretError::CommandSpawn {
+            what: what.into(),
+            source,
+        })?;
     let mut out = Zeroizing::new(Vec::new());
     if let Some(mut stdout) = child.stdout.take() {
         stdout
             .read_to_end(&mut out)
-            .map_err(|source| SecretError::CommandSpawn { what: what.into(), source })?;
+            .map_err(|source| SecretError::CommandSpawn {
+                what: what.into(),
+                source,
+            })?;
     }
-    let status = child.wait().map_err(|source| SecretError::CommandSpawn { what: what.into(), source })?;
+    let status = child.wait().map_err(|source| SecretError::CommandSpawn {
+        what: what.into(),
+        source,
+    })?;
     if !status.success() {
-        return Err(SecretError::CommandFailed { what: what.into(), status: status.to_string() });
+        return Err(SecretError::CommandFailed {
+            what: what.into(),
+            status: status.to_string(),
+        });
     }
     let text = String::from_utf8_lossy(&out);
     let first = text.lines().next().unwrap_or_default().to_string();
@@ -174,13 +211,18 @@ pub fn credential_path(path: &Path) -> PathBuf {
 
 fn read_file(what: &str, path: &Path) -> Result<Secret, SecretError> {
     let full = credential_path(path);
-    let bytes = Zeroizing::new(
-        std::fs::read(&full).map_err(|source| SecretError::File { what: what.into(), path: full.clone(), source })?,
-    );
+    let bytes = Zeroizing::new(std::fs::read(&full).map_err(|source| SecretError::File {
+        what: what.into(),
+        path: full.clone(),
+        source,
+    })?);
     let text = String::from_utf8_lossy(&bytes);
     let first = text.lines().next().unwrap_or_default().to_string();
     if first.is_empty() {
-        return Err(SecretError::FileEmpty { what: what.into(), path: full });
+        return Err(SecretError::FileEmpty {
+            what: what.into(),
+            path: full,
+        });
     }
     Ok(Secret::new(first))
 }
@@ -203,16 +245,23 @@ fn keyring_entry(name: &str) -> Result<keyring::Entry, SecretError> {
 
 fn from_keyring(what: &str, name: &str) -> Result<Secret, SecretError> {
     let entry = keyring_entry(name).map_err(|e| with_what(e, what))?;
-    entry.get_password().map(Secret::new).map_err(|e| SecretError::Keyring {
-        what: what.into(),
-        entry: name.into(),
-        detail: keyring_detail(&e),
-    })
+    entry
+        .get_password()
+        .map(Secret::new)
+        .map_err(|e| SecretError::Keyring {
+            what: what.into(),
+            entry: name.into(),
+            detail: keyring_detail(&e),
+        })
 }
 
 fn with_what(e: SecretError, what: &str) -> SecretError {
     match e {
-        SecretError::Keyring { entry, detail, .. } => SecretError::Keyring { what: what.into(), entry, detail },
+        SecretError::Keyring { entry, detail, .. } => SecretError::Keyring {
+            what: what.into(),
+            entry,
+            detail,
+        },
         other => other,
     }
 }
@@ -281,15 +330,30 @@ mod tests {
 
     #[test]
     fn command_source_takes_the_first_line() {
-        let s = resolve("test", &SecretSource::Command("printf 'pw1\\nrest'".into()), Interaction::Batch).unwrap();
+        let s = resolve(
+            "test",
+            &SecretSource::Command("printf 'pw1\\nrest'".into()),
+            Interaction::Batch,
+        )
+        .unwrap();
         assert_eq!(s.expose(), "pw1");
-        let e = resolve("test", &SecretSource::Command("echo leak; exit 3".into()), Interaction::Batch).unwrap_err();
+        let e = resolve(
+            "test",
+            &SecretSource::Command("echo leak; exit 3".into()),
+            Interaction::Batch,
+        )
+        .unwrap_err();
         assert!(!e.to_string().contains("leak"), "{e}");
     }
 
     #[test]
     fn batch_never_prompts() {
-        let e = resolve("the key passphrase", &SecretSource::Prompt(true), Interaction::Batch).unwrap_err();
+        let e = resolve(
+            "the key passphrase",
+            &SecretSource::Prompt(true),
+            Interaction::Batch,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("--batch"), "{e}");
         assert!(e.to_string().contains("env"), "{e}");
     }

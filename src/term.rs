@@ -44,7 +44,11 @@ pub fn sanitize(s: &str, keep_newlines: bool) -> String {
             '\t' => out.push(' '),
             c if (c as u32) < 0x20 || c == '\u{7f}' => {
                 // Control Pictures block: U+2400 + code, DEL -> U+2421.
-                let pic = if c == '\u{7f}' { 0x2421 } else { 0x2400 + c as u32 };
+                let pic = if c == '\u{7f}' {
+                    0x2421
+                } else {
+                    0x2400 + c as u32
+                };
                 out.push(char::from_u32(pic).unwrap_or('\u{FFFD}'));
             }
             '\u{80}'..='\u{9f}' => out.push('\u{FFFD}'),

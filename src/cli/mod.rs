@@ -18,7 +18,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///   vulnmail key publish --out site/
 ///   vulnmail key check --dir site/
 #[derive(Debug, Parser)]
-#[command(name = "vulnmail", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "vulnmail",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -54,7 +59,13 @@ pub struct GlobalArgs {
     pub color: ColorChoice,
 
     /// Pretend the current time is this RFC 3339 instant (for tests and rehearsals)
-    #[arg(long, global = true, hide = true, env = "VULNMAIL_TIME", value_name = "TIME")]
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        env = "VULNMAIL_TIME",
+        value_name = "TIME"
+    )]
     pub time: Option<String>,
 }
 
@@ -370,7 +381,10 @@ pub fn reference_markdown() -> String {
 fn walk(cmd: &clap::Command, path: &str, out: &mut String) {
     let mut c = cmd.clone().term_width(100);
     let help = c.render_long_help().to_string();
-    out.push_str(&format!("\n## `{path}`\n\n```text\n{}\n```\n", help.trim_end()));
+    out.push_str(&format!(
+        "\n## `{path}`\n\n```text\n{}\n```\n",
+        help.trim_end()
+    ));
     for sub in cmd.get_subcommands() {
         if sub.is_hide_set() || sub.get_name() == "help" {
             continue;

@@ -40,7 +40,11 @@ impl Ctx {
     }
 
     pub fn interaction(&self) -> Interaction {
-        if self.batch { Interaction::Batch } else { Interaction::Allowed }
+        if self.batch {
+            Interaction::Batch
+        } else {
+            Interaction::Allowed
+        }
     }
 
     pub fn keystore(&self) -> KeyStore {
@@ -56,16 +60,27 @@ impl Ctx {
 
     /// The key passphrase from its configured source; `None` when none is configured.
     pub fn passphrase(&self, cfg: &Config) -> anyhow::Result<Option<Password>> {
-        let Some(src) = &cfg.key.passphrase else { return Ok(None) };
+        let Some(src) = &cfg.key.passphrase else {
+            return Ok(None);
+        };
         let s = secret_sources::resolve("the key passphrase", src, self.interaction())
-            .with_context(|| format!("cannot get the key passphrase from {}", secret_sources::describe(src)))?;
+            .with_context(|| {
+                format!(
+                    "cannot get the key passphrase from {}",
+                    secret_sources::describe(src)
+                )
+            })?;
         Ok(Some(Password::from(s.expose())))
     }
 
     /// The team key with its secrets decrypted, in memory only.
     pub fn unlocked_key(&self, cfg: &Config) -> anyhow::Result<Cert> {
         let cert = self.keystore().load()?;
-        let pw = if keys::is_protected(&cert) { self.passphrase(cfg)? } else { None };
+        let pw = if keys::is_protected(&cert) {
+            self.passphrase(cfg)?
+        } else {
+            None
+        };
         Ok(keys::unlock(&cert, pw.as_ref())?)
     }
 
@@ -130,7 +145,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Man(a) => man::run(&ctx, a)?,
     };
     out.print(ctx.json).context("cannot write the output")?;
-    Ok(if out.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if out.failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Print an error chain on one line and choose the exit code: 2 for the user's
@@ -155,14 +174,21 @@ pub fn report_error(err: &anyhow::Error, _quiet: bool) -> ExitCode {
         }
     }
     eprintln!("vulnmail: error: {}", sanitize(&line, false));
-    if is_user_error(err) { ExitCode::from(2) } else { ExitCode::from(1) }
+    if is_user_error(err) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn is_user_error(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
         c.is::<UserError>()
             || c.is::<SecretError>()
-            || matches!(c.downcast_ref::<ConfigError>(), Some(ConfigError::Missing(_) | ConfigError::Invalid { .. }))
+            || matches!(
+                c.downcast_ref::<ConfigError>(),
+                Some(ConfigError::Missing(_) | ConfigError::Invalid { .. })
+            )
             || matches!(
                 c.downcast_ref::<KeyError>(),
                 Some(

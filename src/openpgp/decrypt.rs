@@ -10,7 +10,6 @@
 use std::io::{Read, Write};
 use std::time::SystemTime;
 
-use sequoia_openpgp as pgp;
 use pgp::crypto::SessionKey;
 use pgp::packet::{PKESK, SKESK};
 use pgp::parse::Parse;
@@ -20,6 +19,7 @@ use pgp::parse::stream::{
 use pgp::serialize::stream::{Encryptor, LiteralWriter, Message};
 use pgp::types::SymmetricAlgorithm;
 use pgp::{Cert, KeyHandle};
+use sequoia_openpgp as pgp;
 
 use super::{fpr_hex, policy, uid_email};
 
@@ -32,7 +32,9 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_plaintext: 64 * 1024 * 1024 }
+        Limits {
+            max_plaintext: 64 * 1024 * 1024,
+        }
     }
 }
 
@@ -40,7 +42,9 @@ impl Default for Limits {
 pub enum DecryptError {
     #[error("not encrypted to any team key; it is for {}", if .0.is_empty() { "an unnamed recipient".to_string() } else { .0.join(", ") })]
     NoMatchingKey(Vec<String>),
-    #[error("the plaintext exceeds the limit of {0} bytes (a compression bomb?); raise the limit to read it")]
+    #[error(
+        "the plaintext exceeds the limit of {0} bytes (a compression bomb?); raise the limit to read it"
+    )]
     TooLarge(usize),
     #[error("the message failed its integrity check or is malformed: {0}")]
     Integrity(String),
@@ -79,7 +83,10 @@ impl VerificationHelper for Helper<'_> {
         Ok(self
             .verify_with
             .iter()
-            .filter(|c| c.keys().any(|k| ids.iter().any(|id| id.aliases(k.key().key_handle()))))
+            .filter(|c| {
+                c.keys()
+                    .any(|k| ids.iter().any(|id| id.aliases(k.key().key_handle())))
+            })
             .cloned()
             .collect())
     }
@@ -106,7 +113,11 @@ impl VerificationHelper for Helper<'_> {
                                 }
                                 _ => ("bad", None),
                             };
-                            SignatureCheck { status, signer, signer_addresses: Vec::new() }
+                            SignatureCheck {
+                                status,
+                                signer,
+                                signer_addresses: Vec::new(),
+                            }
                         }
                     };
                     self.signatures.push(check);
@@ -135,11 +146,22 @@ impl DecryptionHelper for Helper<'_> {
         let p = policy();
         for pkesk in pkesks {
             let rcpt = pkesk.recipient();
-            self.recipients.push(rcpt.as_ref().map(|r| r.to_hex()).unwrap_or_else(|| "anonymous".into()));
+            self.recipients.push(
+                rcpt.as_ref()
+                    .map(|r| r.to_hex())
+                    .unwrap_or_else(|| "anonymous".into()),
+            );
             for cert in self.keys {
                 // Old encryption subkeys stay usable for decryption: no alive() filter.
-                let Ok(vc) = cert.with_policy(&p, self.now) else { continue };
-                for ka in vc.keys().unencrypted_secret().for_transport_encryption().for_storage_encryption() {
+                let Ok(vc) = cert.with_policy(&p, self.now) else {
+                    continue;
+                };
+                for ka in vc
+                    .keys()
+                    .unencrypted_secret()
+                    .for_transport_encryption()
+                    .for_storage_encryption()
+                {
                     let matches = match &rcpt {
                         Some(r) => r.aliases(ka.key().key_handle()),
                         None => true,
@@ -147,7 +169,9 @@ impl DecryptionHelper for Helper<'_> {
                     if !matches {
                         continue;
                     }
-                    let Ok(mut pair) = ka.key().clone().into_keypair() else { continue };
+                    let Ok(mut pair) = ka.key().clone().into_keypair() else {
+                        continue;
+                    };
                     if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo) {
                         if decrypt(algo, &sk) {
                             self.used = Some(fpr_hex(&cert.fingerprint()));
@@ -171,7 +195,14 @@ pub fn decrypt(
     now: SystemTime,
 ) -> Result<Decrypted, DecryptError> {
     let p = policy();
-    let helper = Helper { keys, verify_with, now, recipients: Vec::new(), used: None, signatures: Vec::new() };
+    let helper = Helper {
+        keys,
+        verify_with,
+        now,
+        recipients: Vec::new(),
+        used: None,
+        signatures: Vec::new(),
+    };
     let mut recipients_seen = Vec::new();
     let decryptor = DecryptorBuilder::from_bytes(message)
         .map_err(|e| DecryptError::Integrity(e.to_string()))?
@@ -190,7 +221,9 @@ pub fn decrypt(
     let mut plaintext = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = decryptor.read(&mut buf).map_err(|e| DecryptError::Integrity(e.to_string()))?;
+        let n = decryptor
+            .read(&mut buf)
+            .map_err(|e| DecryptError::Integrity(e.to_string()))?;
         if n == 0 {
             break;
         }
@@ -200,26 +233,44 @@ pub fn decrypt(
         plaintext.extend_from_slice(&buf[..n]);
     }
     if !decryptor.message_processed() {
-        return Err(DecryptError::Integrity("the message did not end where it should".into()));
+        return Err(DecryptError::Integrity(
+            "the message did not end where it should".into(),
+        ));
     }
     let helper = decryptor.into_helper();
-    Ok(Decrypted { plaintext, decrypted_with: helper.used, signatures: helper.signatures })
+    Ok(Decrypted {
+        plaintext,
+        decrypted_with: helper.used,
+        signatures: helper.signatures,
+    })
 }
 
 fn chain(e: &anyhow::Error) -> String {
-    e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// The recipient key IDs named by a message's PKESK packets.
 pub fn pkesk_recipients(message: &[u8]) -> Vec<String> {
     use pgp::parse::{PacketParser, PacketParserResult};
     let mut out = Vec::new();
-    let Ok(mut ppr) = PacketParser::from_bytes(message) else { return out };
+    let Ok(mut ppr) = PacketParser::from_bytes(message) else {
+        return out;
+    };
     while let PacketParserResult::Some(pp) = ppr {
         if let pgp::Packet::PKESK(p) = &pp.packet {
-            out.push(p.recipient().map(|r| r.to_hex()).unwrap_or_else(|| "anonymous".into()));
+            out.push(
+                p.recipient()
+                    .map(|r| r.to_hex())
+                    .unwrap_or_else(|| "anonymous".into()),
+            );
         }
-        if matches!(pp.packet, pgp::Packet::SEIP(_) | pgp::Packet::Literal(_) | pgp::Packet::CompressedData(_)) {
+        if matches!(
+            pp.packet,
+            pgp::Packet::SEIP(_) | pgp::Packet::Literal(_) | pgp::Packet::CompressedData(_)
+        ) {
             break;
         }
         match pp.next() {
@@ -236,7 +287,13 @@ pub fn encrypt_to(recipients: &[Cert], data: &[u8], now: SystemTime) -> anyhow::
     let mut keys = Vec::new();
     for c in recipients {
         let vc = c.with_policy(&p, now)?;
-        keys.extend(vc.keys().supported().alive().revoked(false).for_transport_encryption());
+        keys.extend(
+            vc.keys()
+                .supported()
+                .alive()
+                .revoked(false)
+                .for_transport_encryption(),
+        );
     }
     if keys.is_empty() {
         anyhow::bail!("no recipient has an encryption key that is valid now");

@@ -6,7 +6,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use sequoia_openpgp as pgp;
 use pgp::cert::prelude::*;
 use pgp::crypto::{KeyPair, Password};
 use pgp::packet::signature::SignatureBuilder;
@@ -15,6 +14,7 @@ use pgp::parse::Parse;
 use pgp::serialize::{Serialize, SerializeInto};
 use pgp::types::{KeyFlags, RevocationStatus, SignatureType};
 use pgp::{Cert, Fingerprint, KeyHandle};
+use sequoia_openpgp as pgp;
 use serde::Serialize as SerdeSerialize;
 
 use super::{fpr_hex, policy, uid_email};
@@ -33,16 +33,26 @@ pub enum KeyError {
     PublicOnly(PathBuf),
     #[error("{} holds {count} keys; export just the team key into its own file", .path.display())]
     Several { path: PathBuf, count: usize },
-    #[error("the passphrase does not unlock the team key; check the configured [key] passphrase source")]
+    #[error(
+        "the passphrase does not unlock the team key; check the configured [key] passphrase source"
+    )]
     WrongPassphrase,
-    #[error("the team key is passphrase-protected but no passphrase source is configured; set [key] passphrase")]
+    #[error(
+        "the team key is passphrase-protected but no passphrase source is configured; set [key] passphrase"
+    )]
     NeedPassphrase,
     #[error("the key has no {0} that is valid now under the standard policy")]
     NoUsableKey(&'static str),
     #[error("cannot write {}: {source}", .path.display())]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot read {}: {source}", .path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("OpenPGP: {0}")]
     Pgp(String),
 }
@@ -70,7 +80,10 @@ pub struct NewKey<'a> {
 
 /// `Team Name <address>`, or the bare address when there is no name.
 pub fn team_userid(name: &str, address: &str) -> UserID {
-    let clean: String = name.chars().filter(|c| !c.is_control() && *c != '<' && *c != '>').collect();
+    let clean: String = name
+        .chars()
+        .filter(|c| !c.is_control() && *c != '<' && *c != '>')
+        .collect();
     let clean = clean.trim();
     if clean.is_empty() {
         UserID::from(format!("<{address}>"))
@@ -93,7 +106,13 @@ pub fn generate(spec: &NewKey<'_>) -> Result<(Cert, Signature), KeyError> {
         .set_validity_period(spec.validity)
         .set_primary_key_flags(KeyFlags::empty().set_certification())
         .add_signing_subkey()
-        .add_subkey(KeyFlags::empty().set_transport_encryption().set_storage_encryption(), None, None)
+        .add_subkey(
+            KeyFlags::empty()
+                .set_transport_encryption()
+                .set_storage_encryption(),
+            None,
+            None,
+        )
         .set_password(spec.password.clone());
     for a in spec.addresses {
         b = b.add_userid(team_userid(spec.team_name, a));
@@ -119,6 +138,12 @@ impl KeyStore {
         self.dir.join("team-secret.asc")
     }
 
+    /// The public half, kept beside the secret so that checks can say what is
+    /// missing even when the secret key file is damaged or gone.
+    pub fn public_path(&self) -> PathBuf {
+        self.dir.join("team-public.asc")
+    }
+
     pub fn revocation_path(&self) -> PathBuf {
         self.dir.join("team-revocation.asc")
     }
@@ -142,7 +167,31 @@ impl KeyStore {
 
     pub fn save(&self, cert: &Cert) -> Result<(), KeyError> {
         let bytes = cert.as_tsk().armored().to_vec().map_err(pgp_err)?;
-        write_private(&self.secret_path(), &bytes)
+        write_private(&self.secret_path(), &bytes)?;
+        let public = cert
+            .clone()
+            .strip_secret_key_material()
+            .armored()
+            .to_vec()
+            .map_err(pgp_err)?;
+        write_private(&self.public_path(), &public)
+    }
+
+    /// The current certificate without secrets, from the public copy.
+    pub fn load_public(&self) -> Result<Cert, KeyError> {
+        let path = self.public_path();
+        let bytes = fs::read(&path).map_err(|_| KeyError::NotFound(self.dir.clone()))?;
+        let mut certs = parse_certs(&bytes).map_err(|reason| KeyError::Corrupt {
+            path: path.clone(),
+            reason,
+        })?;
+        if certs.len() != 1 {
+            return Err(KeyError::Several {
+                path,
+                count: certs.len(),
+            });
+        }
+        Ok(certs.remove(0))
     }
 
     pub fn save_revocation(&self, cert: &Cert, rev: &Signature) -> Result<(), KeyError> {
@@ -156,20 +205,28 @@ impl KeyStore {
         let mut w = pgp::armor::Writer::new(&mut bytes, pgp::armor::Kind::PublicKey)
             .map_err(|e| KeyError::Pgp(e.to_string()))?;
         // A revocation certificate is the primary key with its revocation signature.
-        Packet::from(cert.primary_key().key().clone()).serialize(&mut w).map_err(pgp_err)?;
-        Packet::from(rev.clone()).serialize(&mut w).map_err(pgp_err)?;
+        Packet::from(cert.primary_key().key().clone())
+            .serialize(&mut w)
+            .map_err(pgp_err)?;
+        Packet::from(rev.clone())
+            .serialize(&mut w)
+            .map_err(pgp_err)?;
         w.finalize().map_err(|e| KeyError::Pgp(e.to_string()))?;
         write_private(&self.revocation_path(), &bytes)
     }
 
     /// Keep an old key for decrypting old reports.
     pub fn retire(&self, cert: &Cert) -> Result<PathBuf, KeyError> {
-        let path = self.retired_dir().join(format!("{}.asc", fpr_hex(&cert.fingerprint())));
+        let path = self
+            .retired_dir()
+            .join(format!("{}.asc", fpr_hex(&cert.fingerprint())));
         let bytes = cert.as_tsk().armored().to_vec().map_err(pgp_err)?;
         write_private(&path, &bytes)?;
         let rev = self.revocation_path();
         if rev.exists() {
-            let to = self.retired_dir().join(format!("{}.rev", fpr_hex(&cert.fingerprint())));
+            let to = self
+                .retired_dir()
+                .join(format!("{}.rev", fpr_hex(&cert.fingerprint())));
             fs::rename(&rev, &to).map_err(|source| KeyError::Write { path: to, source })?;
         }
         Ok(path)
@@ -198,16 +255,30 @@ impl KeyStore {
 
 /// Read a file holding exactly one secret key.
 pub fn read_tsk(path: &Path) -> Result<Cert, KeyError> {
-    let bytes = fs::read(path).map_err(|source| KeyError::Read { path: path.to_path_buf(), source })?;
-    let certs = parse_certs(&bytes).map_err(|reason| KeyError::Corrupt { path: path.to_path_buf(), reason })?;
+    let bytes = fs::read(path).map_err(|source| KeyError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let certs = parse_certs(&bytes).map_err(|reason| KeyError::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    })?;
     let count = certs.len();
     let mut it = certs.into_iter();
     let cert = match (it.next(), count) {
         (Some(c), 1) => c,
         (None, _) => {
-            return Err(KeyError::Corrupt { path: path.to_path_buf(), reason: "no key found".into() });
+            return Err(KeyError::Corrupt {
+                path: path.to_path_buf(),
+                reason: "no key found".into(),
+            });
         }
-        _ => return Err(KeyError::Several { path: path.to_path_buf(), count }),
+        _ => {
+            return Err(KeyError::Several {
+                path: path.to_path_buf(),
+                count,
+            });
+        }
     };
     if !cert.is_tsk() {
         return Err(KeyError::PublicOnly(path.to_path_buf()));
@@ -233,7 +304,10 @@ pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, String> {
 
 /// Write a file only its owner can read, atomically, in a 0700 directory.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
-    let err = |source| KeyError::Write { path: path.to_path_buf(), source };
+    let err = |source| KeyError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir).map_err(err)?;
     let mut tmp = tempfile::Builder::new()
@@ -261,7 +335,9 @@ fn private_mode(mode: u32) -> fs::Permissions {
 
 /// Whether any secret key material in the key is passphrase-encrypted.
 pub fn is_protected(cert: &Cert) -> bool {
-    cert.keys().secret().any(|ka| !ka.key().has_unencrypted_secret())
+    cert.keys()
+        .secret()
+        .any(|ka| !ka.key().has_unencrypted_secret())
 }
 
 /// Decrypt every secret key in `cert` with `password` (no-op for unprotected keys).
@@ -275,14 +351,21 @@ pub fn unlock(cert: &Cert, password: Option<&Password>) -> Result<Cert, KeyError
         if ka.key().has_unencrypted_secret() {
             continue;
         }
-        let key = ka.key().clone().decrypt_secret(password).map_err(|_| KeyError::WrongPassphrase)?;
+        let key = ka
+            .key()
+            .clone()
+            .decrypt_secret(password)
+            .map_err(|_| KeyError::WrongPassphrase)?;
         unlocked.push(if ka.primary() {
             Packet::from(key.role_into_primary())
         } else {
             Packet::from(key.role_into_subordinate())
         });
     }
-    cert.clone().insert_packets(unlocked).map(|(c, _)| c).map_err(pgp_err)
+    cert.clone()
+        .insert_packets(unlocked)
+        .map(|(c, _)| c)
+        .map_err(pgp_err)
 }
 
 /// Encrypt every secret key in an unlocked `cert` with `password`.
@@ -296,7 +379,10 @@ pub fn protect(cert: &Cert, password: &Password) -> Result<Cert, KeyError> {
             Packet::from(key.role_into_subordinate())
         });
     }
-    cert.clone().insert_packets(locked).map(|(c, _)| c).map_err(pgp_err)
+    cert.clone()
+        .insert_packets(locked)
+        .map(|(c, _)| c)
+        .map_err(pgp_err)
 }
 
 fn primary_keypair(cert: &Cert) -> Result<KeyPair, KeyError> {
@@ -325,13 +411,62 @@ pub fn signing_keypair(cert: &Cert, now: SystemTime) -> Result<KeyPair, KeyError
         .map_err(pgp_err)
 }
 
+/// The newest self-signature on the certificate.
+fn newest_self_signature(cert: &Cert) -> Option<SystemTime> {
+    let pk = cert.primary_key();
+    let mut times: Vec<SystemTime> = pk
+        .self_signatures()
+        .filter_map(|s| s.signature_creation_time())
+        .collect();
+    for u in cert.userids() {
+        times.extend(
+            u.self_signatures()
+                .filter_map(|s| s.signature_creation_time()),
+        );
+    }
+    for k in cert.keys().subkeys() {
+        times.extend(
+            k.self_signatures()
+                .filter_map(|s| s.signature_creation_time()),
+        );
+    }
+    times.into_iter().max()
+}
+
+/// sequoia stamps new self-signatures with the wall clock, in whole seconds; a
+/// signature made in the same second as the one it replaces may lose to it. Wait
+/// (at most a second or two) until the wall clock is past the newest one.
+fn wait_past_newest_signature(cert: &Cert) -> Result<(), KeyError> {
+    let Some(newest) = newest_self_signature(cert) else {
+        return Ok(());
+    };
+    let deadline = SystemTime::now() + Duration::from_secs(3);
+    loop {
+        let now = SystemTime::now();
+        match now.duration_since(newest) {
+            Ok(d) if d >= Duration::from_secs(1) => return Ok(()),
+            _ if now > deadline => {
+                return Err(KeyError::Pgp(
+                    "the key's newest self-signature is dated in the future; check the system clock".into(),
+                ));
+            }
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
 /// Renew primary and subkey expiry to `expiry`. `cert` must be unlocked.
 pub fn extend(cert: &Cert, expiry: SystemTime, now: SystemTime) -> Result<Cert, KeyError> {
+    wait_past_newest_signature(cert)?;
     let p = policy();
     let vc = cert.with_policy(&p, now).map_err(pgp_err)?;
     let mut primary = primary_keypair(cert)?;
     let mut sigs: Vec<Packet> = Vec::new();
-    for s in vc.primary_key().set_expiration_time(&mut primary, Some(expiry)).map_err(pgp_err)? {
+    for s in vc
+        .primary_key()
+        .set_expiration_time(&mut primary, Some(expiry))
+        .map_err(pgp_err)?
+    {
         sigs.push(s.into());
     }
     for ka in vc.keys().subkeys().revoked(false) {
@@ -349,7 +484,10 @@ pub fn extend(cert: &Cert, expiry: SystemTime, now: SystemTime) -> Result<Cert, 
         .map_err(pgp_err)?;
         sigs.extend(new.into_iter().map(Packet::from));
     }
-    cert.clone().insert_packets(sigs).map(|(c, _)| c).map_err(pgp_err)
+    cert.clone()
+        .insert_packets(sigs)
+        .map(|(c, _)| c)
+        .map_err(pgp_err)
 }
 
 /// `certifier` (unlocked) certifies each of `target`'s user IDs: the old team key
@@ -375,7 +513,11 @@ pub fn minimise(cert: &Cert, addresses: &[String], own: &[Fingerprint]) -> Resul
     let public = cert.clone().strip_secret_key_material();
     let wanted: Vec<String> = addresses.iter().map(|a| a.to_ascii_lowercase()).collect();
     let own: Vec<KeyHandle> = own.iter().map(|f| KeyHandle::from(f.clone())).collect();
-    let by_own = |s: &Signature| s.get_issuers().iter().any(|i| own.iter().any(|o| o.aliases(i)));
+    let by_own = |s: &Signature| {
+        s.get_issuers()
+            .iter()
+            .any(|i| own.iter().any(|o| o.aliases(i)))
+    };
 
     let mut packets: Vec<Packet> = Vec::new();
     let pk = public.primary_key();
@@ -390,7 +532,12 @@ pub fn minimise(cert: &Cert, addresses: &[String], own: &[Fingerprint]) -> Resul
         packets.push(ua.userid().clone().into());
         packets.extend(ua.self_signatures().cloned().map(Packet::from));
         packets.extend(ua.self_revocations().cloned().map(Packet::from));
-        packets.extend(ua.certifications().filter(|s| by_own(s)).cloned().map(Packet::from));
+        packets.extend(
+            ua.certifications()
+                .filter(|s| by_own(s))
+                .cloned()
+                .map(Packet::from),
+        );
     }
     for ka in public.keys().subkeys() {
         packets.push(ka.key().clone().into());
@@ -434,7 +581,9 @@ pub struct SubkeyInfo {
 }
 
 fn ts(t: SystemTime) -> String {
-    jiff::Timestamp::try_from(t).map(|t| t.to_string()).unwrap_or_else(|_| "?".into())
+    jiff::Timestamp::try_from(t)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| "?".into())
 }
 
 fn algorithm<P: pgp::packet::key::KeyParts, R: pgp::packet::key::KeyRole>(
@@ -442,7 +591,9 @@ fn algorithm<P: pgp::packet::key::KeyParts, R: pgp::packet::key::KeyRole>(
 ) -> String {
     use pgp::crypto::mpi::PublicKey as M;
     let curve = match key.mpis() {
-        M::EdDSA { curve, .. } | M::ECDH { curve, .. } | M::ECDSA { curve, .. } => Some(curve.to_string()),
+        M::EdDSA { curve, .. } | M::ECDH { curve, .. } | M::ECDSA { curve, .. } => {
+            Some(curve.to_string())
+        }
         _ => None,
     };
     match (curve, key.mpis().bits()) {
@@ -498,7 +649,12 @@ pub fn describe(cert: &Cert, now: SystemTime) -> KeyInfo {
     let mut subkeys = Vec::new();
     for ka in cert.keys().subkeys() {
         let (exp, flags, st) = match &vc {
-            Ok(vc) => match vc.keys().subkeys().key_handle(ka.key().fingerprint()).next() {
+            Ok(vc) => match vc
+                .keys()
+                .subkeys()
+                .key_handle(ka.key().fingerprint())
+                .next()
+            {
                 Some(vka) => (
                     vka.key_expiration_time().map(ts),
                     vka.key_flags(),
@@ -528,7 +684,10 @@ pub fn describe(cert: &Cert, now: SystemTime) -> KeyInfo {
         status: primary_status,
         protected: is_protected(cert),
         has_secret: cert.is_tsk(),
-        user_ids: cert.userids().map(|u| String::from_utf8_lossy(u.userid().value()).into_owned()).collect(),
+        user_ids: cert
+            .userids()
+            .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+            .collect(),
         subkeys,
     }
 }

@@ -3,12 +3,12 @@
 use std::time::SystemTime;
 
 use jiff::Timestamp;
-use sequoia_openpgp as pgp;
 use pgp::Cert;
 use pgp::crypto::KeyPair;
 use pgp::parse::Parse;
 use pgp::parse::stream::{MessageLayer, MessageStructure, VerificationHelper, VerifierBuilder};
 use pgp::serialize::stream::{Message, Signer};
+use sequoia_openpgp as pgp;
 
 use crate::openpgp::policy;
 
@@ -39,7 +39,10 @@ impl Fields {
             s.push_str(&format!("Encryption: {e}\n"));
         }
         if !self.preferred_languages.is_empty() {
-            s.push_str(&format!("Preferred-Languages: {}\n", self.preferred_languages.join(", ")));
+            s.push_str(&format!(
+                "Preferred-Languages: {}\n",
+                self.preferred_languages.join(", ")
+            ));
         }
         if let Some(p) = &self.policy {
             s.push_str(&format!("Policy: {p}\n"));
@@ -74,9 +77,12 @@ impl Fields {
                     if f.expires.is_some() {
                         return Err("Expires appears more than once".into());
                     }
-                    let t = value
-                        .parse::<Timestamp>()
-                        .map_err(|e| format!("line {}: Expires {value:?} is not an RFC 3339 time: {e}", n + 1))?;
+                    let t = value.parse::<Timestamp>().map_err(|e| {
+                        format!(
+                            "line {}: Expires {value:?} is not an RFC 3339 time: {e}",
+                            n + 1
+                        )
+                    })?;
                     f.expires = Some(t);
                 }
                 "encryption" => f.encryption.push(value),
@@ -140,8 +146,14 @@ impl VerificationHelper for Check<'_> {
                     match r {
                         Ok(_) => self.good = true,
                         Err(V::MissingKey { sig }) => {
-                            let issuer = sig.get_issuers().first().map(|h| h.to_hex()).unwrap_or_default();
-                            self.reason = Some(format!("signed by another key ({issuer}), not the team key"));
+                            let issuer = sig
+                                .get_issuers()
+                                .first()
+                                .map(|h| h.to_hex())
+                                .unwrap_or_default();
+                            self.reason = Some(format!(
+                                "signed by another key ({issuer}), not the team key"
+                            ));
                         }
                         Err(e) => self.reason = Some(e.to_string()),
                     }
@@ -160,22 +172,39 @@ pub fn verify(bytes: &[u8], cert: &Cert, now: SystemTime) -> Signed {
         return Signed::Unsigned(raw);
     }
     let p = policy();
-    let helper = Check { cert, good: false, reason: None };
+    let helper = Check {
+        cert,
+        good: false,
+        reason: None,
+    };
     let result = VerifierBuilder::from_bytes(bytes).and_then(|b| b.with_policy(&p, now, helper));
     let mut v = match result {
         Ok(v) => v,
-        Err(e) => return Signed::BadSignature { text: strip_clearsign(&raw), reason: e.to_string() },
+        Err(e) => {
+            return Signed::BadSignature {
+                text: strip_clearsign(&raw),
+                reason: e.to_string(),
+            };
+        }
     };
     let mut text = String::new();
     if let Err(e) = v.read_to_string(&mut text) {
-        return Signed::BadSignature { text: strip_clearsign(&raw), reason: e.to_string() };
+        return Signed::BadSignature {
+            text: strip_clearsign(&raw),
+            reason: e.to_string(),
+        };
     }
     let h = v.into_helper();
     if h.good {
         Signed::Good(text)
     } else {
-        let reason = h.reason.unwrap_or_else(|| "no signature by the team key".into());
-        Signed::BadSignature { text: strip_clearsign(&raw), reason }
+        let reason = h
+            .reason
+            .unwrap_or_else(|| "no signature by the team key".into());
+        Signed::BadSignature {
+            text: strip_clearsign(&raw),
+            reason,
+        }
     }
 }
 

@@ -20,25 +20,53 @@ pub fn run(ctx: &Ctx, a: KeyCheckArgs) -> anyhow::Result<Output> {
     let store = ctx.keystore();
     let (cert, own, secret) = match &a.cert {
         Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-            let mut certs = keys::parse_certs(&bytes)
-                .map_err(|e| crate::error::UserError(format!("{} is not a certificate: {e}", path.display())))?;
+            let bytes = std::fs::read(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            let mut certs = keys::parse_certs(&bytes).map_err(|e| {
+                crate::error::UserError(format!("{} is not a certificate: {e}", path.display()))
+            })?;
             let cert = certs.remove(0);
             // A published certificate keeps exactly the certifications it carries.
             let own = cert
                 .userids()
-                .flat_map(|u| u.certifications().flat_map(|s| s.issuer_fingerprints().cloned().collect::<Vec<_>>()))
+                .flat_map(|u| {
+                    u.certifications()
+                        .flat_map(|s| s.issuer_fingerprints().cloned().collect::<Vec<_>>())
+                })
                 .collect();
-            (cert, own, SecretState::NotChecked("checking a given certificate; no secret key involved".into()))
+            (
+                cert,
+                own,
+                SecretState::NotChecked(
+                    "checking a given certificate; no secret key involved".into(),
+                ),
+            )
         }
         None => {
-            let stored = store.load()?;
             let own = own_fingerprints(&store.retired()?);
-            let secret = secret_state(ctx, &cfg, &stored, now);
-            (stored.strip_secret_key_material(), own, secret)
+            match store.load() {
+                Ok(stored) => {
+                    let secret = secret_state(ctx, &cfg, &stored, now);
+                    (stored.strip_secret_key_material(), own, secret)
+                }
+                // The secret file is damaged or gone: check what is published against
+                // the public copy, and say plainly that decryption is impossible.
+                Err(e) => match store.load_public() {
+                    Ok(public) => (public, own, SecretState::Broken(format!("{e}"))),
+                    Err(_) => return Err(e.into()),
+                },
+            }
         }
     };
-    let items = check::run(&Inputs { cfg: &cfg, cert: &cert, own: &own, dir: &dir, now, warn_days, secret });
+    let items = check::run(&Inputs {
+        cfg: &cfg,
+        cert: &cert,
+        own: &own,
+        dir: &dir,
+        now,
+        warn_days,
+        secret,
+    });
     let failed = items.iter().any(|i| i.status == Status::Fail);
     let mut text = String::new();
     for i in &items {
@@ -50,7 +78,11 @@ pub fn run(ctx: &Ctx, a: KeyCheckArgs) -> anyhow::Result<Output> {
         };
         text.push_str(&format!("{mark} {:<20} {}\n", i.check, i.detail));
     }
-    text.push_str(if failed { "Some checks failed.\n" } else { "All checks passed.\n" });
+    text.push_str(if failed {
+        "Some checks failed.\n"
+    } else {
+        "All checks passed.\n"
+    });
     Ok(Output::new(text, json!({ "ok": !failed, "dir": dir, "checks": items })).failed(failed))
 }
 
@@ -65,7 +97,9 @@ fn secret_state(ctx: &Ctx, cfg: &Config, stored: &Cert, now: std::time::SystemTi
     let public = stored.clone().strip_secret_key_material();
     let msg = match decrypt::encrypt_to(&[public], probe, now) {
         Ok(m) => m,
-        Err(e) => return SecretState::Broken(format!("cannot encrypt a test message to the key: {e}")),
+        Err(e) => {
+            return SecretState::Broken(format!("cannot encrypt a test message to the key: {e}"));
+        }
     };
     match decrypt::decrypt(&[unlocked], &[], &msg, Limits::default(), now) {
         Ok(d) if d.plaintext == probe => SecretState::Works { protected },

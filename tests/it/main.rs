@@ -1,0 +1,15 @@
+//! vulnmail's integration tests: one binary, a module per command or concern.
+//!
+//! Every test runs the real `vulnmail` binary with HOME, XDG_* and GNUPGHOME pinned
+//! to its own temporary directory, and talks to real GnuPG and sq.
+
+mod common;
+
+mod bad_input;
+mod cli_reference;
+mod dogfood;
+mod init;
+mod interop;
+mod key_check;
+mod key_lifecycle;
+mod secrets;
