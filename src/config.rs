@@ -34,6 +34,11 @@ pub struct Config {
     pub key: KeyConfig,
     #[serde(default)]
     pub publish: Publish,
+    /// The inbox; absent until configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imap: Option<ImapConfig>,
+    #[serde(default)]
+    pub store: StoreConfig,
     /// The response policy; the built-in preset when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Policy>,
@@ -111,6 +116,142 @@ fn default_keys_dir() -> String {
 }
 fn default_expires_days() -> u32 {
     365
+}
+
+/// How the connection to a mail server is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// TLS from the first byte (IMAPS 993, SMTPS 465).
+    #[default]
+    Implicit,
+    /// Plaintext greeting, then STARTTLS before anything else; refused if not offered.
+    Starttls,
+    /// No TLS at all: only with `allow_plaintext = true`, and only to a loopback address.
+    None,
+}
+
+/// A size in bytes, written as a number or as `"50MiB"`, `"200KB"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "toml::Value", into = "u64")]
+pub struct ByteSize(pub u64);
+
+impl From<ByteSize> for u64 {
+    fn from(b: ByteSize) -> u64 {
+        b.0
+    }
+}
+
+impl TryFrom<toml::Value> for ByteSize {
+    type Error = String;
+    fn try_from(v: toml::Value) -> Result<Self, String> {
+        match v {
+            toml::Value::Integer(n) if n > 0 => Ok(ByteSize(n as u64)),
+            toml::Value::String(s) => parse_size(&s).map(ByteSize),
+            other => Err(format!(
+                "{other} is not a size such as 52428800 or \"50MiB\""
+            )),
+        }
+    }
+}
+
+/// Parse `50MiB`, `50MB`, `512KiB`, `1GiB` or plain bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size such as 52428800 or \"50MiB\""))?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1024,
+        "m" | "mb" => 1000 * 1000,
+        "mib" => 1024 * 1024,
+        "g" | "gb" => 1000 * 1000 * 1000,
+        "gib" => 1024 * 1024 * 1024,
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit (use KiB, MiB, GiB, KB, MB, GB)"
+            ));
+        }
+    };
+    Ok(n * mult)
+}
+
+/// `[imap]`: the security inbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImapConfig {
+    pub host: String,
+    /// Default: 993 for implicit TLS, 143 otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub tls: TlsMode,
+    pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<SecretSource>,
+    /// Trust this CA (PEM) in addition to the system roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default = "default_mailboxes")]
+    pub mailboxes: Vec<String>,
+    #[serde(default)]
+    pub allow_plaintext: bool,
+    /// Messages larger than this are kept as placeholders (size and reason) until
+    /// fetched with a larger cap.
+    #[serde(default = "default_max_message")]
+    pub max_message_size: ByteSize,
+    /// After a message is safely stored, set this IMAP keyword on it (off when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark_stored: Option<String>,
+    /// After a message is safely stored, move it to this mailbox (off when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub move_stored_to: Option<String>,
+    /// Seconds a network read or write may take before the connection is given up.
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+}
+
+impl ImapConfig {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(if self.tls == TlsMode::Implicit {
+            993
+        } else {
+            143
+        })
+    }
+}
+
+fn default_mailboxes() -> Vec<String> {
+    vec!["INBOX".into()]
+}
+fn default_max_message() -> ByteSize {
+    ByteSize(50 * 1024 * 1024)
+}
+fn default_timeout() -> u64 {
+    60
+}
+
+/// `[store]`: the local encrypted store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoreConfig {
+    /// How long the unlocked store key stays in the kernel keyring (0: never cached).
+    #[serde(default = "default_cache_seconds")]
+    pub cache_seconds: u32,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            cache_seconds: default_cache_seconds(),
+        }
+    }
+}
+
+fn default_cache_seconds() -> u32 {
+    900
 }
 
 #[derive(Debug, thiserror::Error)]

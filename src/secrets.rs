@@ -201,10 +201,10 @@ fn run_command(what: &str, cmd: &str) -> Result<Secret, SecretError> {
 
 /// Relative paths are systemd credentials: `$CREDENTIALS_DIRECTORY/<path>`.
 pub fn credential_path(path: &Path) -> PathBuf {
-    if path.is_relative() {
-        if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") {
-            return Path::new(&dir).join(path);
-        }
+    if path.is_relative()
+        && let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY")
+    {
+        return Path::new(&dir).join(path);
     }
     path.to_path_buf()
 }

@@ -83,9 +83,99 @@ pub enum Command {
     Key(KeyCommand),
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    Fetch(FetchArgs),
+    Import(ImportArgs),
+    Watch(WatchArgs),
+    Messages(MessagesArgs),
+    Lock(LockArgs),
     Completions(CompletionsArgs),
     Man(ManArgs),
 }
+
+/// Fetch new mail from the security inbox into the local store
+///
+/// Incremental by UIDVALIDITY/UID: only messages not yet stored are fetched, in
+/// batches, with BODY.PEEK (the server's \Seen flags are left alone). Each batch
+/// and the cursor covering it are committed together, so an interrupted fetch
+/// resumes where it stopped and never stores a message twice. Messages over
+/// imap.max_message_size are kept as placeholders until fetched with --max-size.
+///
+/// Example:
+///   vulnmail fetch
+///   vulnmail fetch --mailbox INBOX --max-size 200MiB --json
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Fetch only this mailbox (repeat for several; default: [imap] mailboxes)
+    #[arg(long = "mailbox", value_name = "NAME")]
+    pub mailboxes: Vec<String>,
+
+    /// Override imap.max_message_size for this run, e.g. 200MiB
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
+
+    /// Seconds to wait for another vulnmail that is writing to the store
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub wait: u64,
+}
+
+/// Import messages from .eml files, Maildir folders or mbox files
+///
+/// The same de-duplication as fetch: a message already in the store (fetched or
+/// imported before, whatever its line endings) is not stored again.
+///
+/// Example:
+///   vulnmail import ~/Maildir/.Security forwarded-report.eml old-reports.mbox
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files or folders to import
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Seconds to wait for another vulnmail that is writing to the store
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub wait: u64,
+}
+
+/// Fetch continuously: IMAP IDLE on the configured mailboxes
+///
+/// Fetches at start, then whenever the server reports new mail. Reconnects with
+/// backoff after network errors and server restarts. Stops cleanly on SIGINT or
+/// SIGTERM (finishing the batch in progress).
+///
+/// Example:
+///   vulnmail watch
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Watch only this mailbox (repeat for several; default: [imap] mailboxes)
+    #[arg(long = "mailbox", value_name = "NAME")]
+    pub mailboxes: Vec<String>,
+
+    /// Longest wait between reconnection attempts, in seconds
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub max_backoff: u64,
+
+    /// Re-issue IDLE at least this often, in seconds (RFC 2177 asks for under 29 minutes)
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub idle_seconds: u64,
+
+    /// How often, in milliseconds, a stop signal is noticed while idle
+    #[arg(long, default_value_t = 1000, hide = true)]
+    pub tick_ms: u64,
+}
+
+/// List what the store holds: id, mailbox, UID, date, sender, subject, size, state
+///
+/// Example:
+///   vulnmail messages --json
+#[derive(Debug, Args)]
+pub struct MessagesArgs {}
+
+/// Forget the cached store key; the next command unlocks the team key again
+///
+/// Example:
+///   vulnmail lock
+#[derive(Debug, Args)]
+pub struct LockArgs {}
 
 /// Create the configuration and the team's OpenPGP key
 ///

@@ -2,10 +2,15 @@
 //! dispatches, holds what every command shares ([`Ctx`]), and maps errors to exit codes.
 
 mod completions;
+mod fetch;
+mod import;
 mod init;
 mod key;
+mod lock;
 mod man;
+mod messages;
 mod secrets;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,6 +26,7 @@ use crate::error::UserError;
 use crate::openpgp::keys::{self, KeyError, KeyStore};
 use crate::output::Style;
 use crate::secrets::{self as secret_sources, Interaction, SecretError};
+use crate::store::{self, Store, WriteLock, key as store_key};
 use crate::term::sanitize;
 
 /// What every command may need, decided once from the global flags.
@@ -99,6 +105,75 @@ impl Ctx {
         }
     }
 
+    /// Every team key (current first, then retired), unlocked, for decryption.
+    pub fn unlocked_keys(&self, cfg: &Config) -> anyhow::Result<Vec<Cert>> {
+        let mut out = vec![self.unlocked_key(cfg)?];
+        let pw = self.passphrase(cfg).ok().flatten();
+        for old in self.keystore().retired()? {
+            // A retired key under another passphrase is skipped, not fatal.
+            if let Ok(k) = keys::unlock(&old, pw.as_ref()) {
+                out.push(k);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The store key: from the kernel keyring cache, else unwrapped with the team
+    /// key (created on first use when `create` is set).
+    pub fn store_key(&self, cfg: &Config, create: bool) -> anyhow::Result<store_key::StoreKey> {
+        let dir = &self.paths.data_dir;
+        if cfg.store.cache_seconds > 0
+            && let Some(k) = store_key::cached(dir)
+        {
+            return Ok(k);
+        }
+        let now = self.clock.system_time();
+        let key = if store_key::key_file(dir).exists() {
+            store_key::unwrap(dir, &self.unlocked_keys(cfg)?, now)?
+        } else if create {
+            let current = self.keystore().load()?;
+            store_key::create(dir, &[current], now)?
+        } else {
+            return Err(UserError(format!(
+                "there is no store in {} yet: run `vulnmail fetch` or `vulnmail import` first",
+                dir.display()
+            ))
+            .into());
+        };
+        if cfg.store.cache_seconds > 0
+            && !store_key::cache(dir, &key, cfg.store.cache_seconds)
+            && self.verbose > 0
+        {
+            self.note(
+                "the kernel keyring is not available here; the store is unlocked on each run",
+            );
+        }
+        Ok(key)
+    }
+
+    /// Open the store for reading (no lock; readers never block).
+    pub fn open_store(&self, cfg: &Config) -> anyhow::Result<Store> {
+        let key = self.store_key(cfg, false)?;
+        Ok(Store::open(&store::db_path(&self.paths.data_dir), &key.0)?)
+    }
+
+    /// Take the writer lock, then open (or create) the store.
+    pub fn open_store_for_writing(
+        &self,
+        cfg: &Config,
+        what: &str,
+        wait: u64,
+    ) -> anyhow::Result<(WriteLock, Store)> {
+        let lock = WriteLock::acquire(
+            &self.paths.data_dir,
+            what,
+            std::time::Duration::from_secs(wait),
+        )?;
+        let key = self.store_key(cfg, true)?;
+        let store = Store::open(&store::db_path(&self.paths.data_dir), &key.0)?;
+        Ok((lock, store))
+    }
+
     /// The repository root (or the current directory) for publish/check defaults.
     pub fn default_tree(&self) -> PathBuf {
         let git = std::process::Command::new("git")
@@ -141,6 +216,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             KeyCommand::Check(a) => key::check::run(&ctx, a)?,
         },
         Command::Secrets(SecretsCommand::Status(a)) => secrets::status(&ctx, a)?,
+        Command::Fetch(a) => fetch::run(&ctx, a)?,
+        Command::Import(a) => import::run(&ctx, a)?,
+        Command::Watch(a) => watch::run(&ctx, a)?,
+        Command::Messages(a) => messages::run(&ctx, a)?,
+        Command::Lock(a) => lock::run(&ctx, a)?,
         Command::Completions(a) => completions::run(a)?,
         Command::Man(a) => man::run(&ctx, a)?,
     };
@@ -156,10 +236,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// mistakes, 1 for failures, 0 for a closed pipe (`vulnmail … | head`).
 pub fn report_error(err: &anyhow::Error, _quiet: bool) -> ExitCode {
     for cause in err.chain() {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::BrokenPipe {
-                return ExitCode::SUCCESS;
-            }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            return ExitCode::SUCCESS;
         }
     }
     let parts: Vec<String> = err.chain().map(|c| c.to_string()).collect();
@@ -185,6 +265,15 @@ fn is_user_error(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
         c.is::<UserError>()
             || c.is::<SecretError>()
+            || matches!(
+                c.downcast_ref::<crate::mail::imap::ImapError>(),
+                Some(
+                    crate::mail::imap::ImapError::Login { .. }
+                        | crate::mail::imap::ImapError::NoStartTls(_)
+                        | crate::mail::imap::ImapError::PlaintextRefused(_)
+                        | crate::mail::imap::ImapError::TlsConfig(_)
+                )
+            )
             || matches!(
                 c.downcast_ref::<ConfigError>(),
                 Some(ConfigError::Missing(_) | ConfigError::Invalid { .. })

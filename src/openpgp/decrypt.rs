@@ -172,11 +172,11 @@ impl DecryptionHelper for Helper<'_> {
                     let Ok(mut pair) = ka.key().clone().into_keypair() else {
                         continue;
                     };
-                    if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo) {
-                        if decrypt(algo, &sk) {
-                            self.used = Some(fpr_hex(&cert.fingerprint()));
-                            return Ok(Some(cert.clone()));
-                        }
+                    if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo)
+                        && decrypt(algo, &sk)
+                    {
+                        self.used = Some(fpr_hex(&cert.fingerprint()));
+                        return Ok(Some(cert.clone()));
                     }
                 }
             }
