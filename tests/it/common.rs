@@ -47,9 +47,9 @@ impl Env {
         self.data().join("keys/team-secret.asc")
     }
 
-    /// `vulnmail` with a clean, pinned environment.
-    pub fn vm(&self) -> Command {
-        let mut c = Command::cargo_bin("vulnmail").unwrap();
+    /// `vulnmail` with a clean, pinned environment, as a plain std Command.
+    pub fn std_vm(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("vulnmail"));
         c.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home())
@@ -60,6 +60,11 @@ impl Env {
             .env("LC_ALL", "C.UTF-8")
             .current_dir(self.work());
         c
+    }
+
+    /// `vulnmail` with a clean, pinned environment.
+    pub fn vm(&self) -> Command {
+        Command::from_std(self.std_vm())
     }
 
     /// `vulnmail` with the passphrase in VULNMAIL_PASSPHRASE.

@@ -4,10 +4,13 @@
 //! to its own temporary directory, and talks to real GnuPG and sq.
 
 mod common;
+mod mailservers;
+mod proxy;
 
 mod bad_input;
 mod cli_reference;
 mod dogfood;
+mod fetch;
 mod init;
 mod interop;
 mod key_check;
