@@ -164,3 +164,19 @@ fn importing_a_second_key_retires_the_first() {
     let after = json(&env.vm().args(["key", "show", "--json"]).output().unwrap());
     assert_ne!(after["key"]["fingerprint"], before["key"]["fingerprint"]);
 }
+
+#[test]
+fn rotation_carries_the_store_key_over_to_the_new_key() {
+    let env = Env::new();
+    env.init();
+    let msg = env.path("r.eml");
+    std::fs::write(&msg, "From: a@example.net\r\nSubject: before rotation\r\n\r\nbody\r\n").unwrap();
+    env.vmp().arg("import").arg(&msg).assert().success();
+    env.vmp().args(["key", "rotate"]).assert().success();
+    env.vm().arg("lock").assert().success();
+    // Only the new key is needed to open the store: hide the retired one.
+    std::fs::rename(env.data().join("keys/retired"), env.path("retired-elsewhere")).unwrap();
+    let o = env.vmp().args(["messages", "--json"]).output().unwrap();
+    let v = json(ok(&o));
+    assert_eq!(v[0]["subject"], "before rotation");
+}

@@ -24,6 +24,14 @@ pub fn run(ctx: &Ctx, a: KeyRotateArgs) -> anyhow::Result<Output> {
         password: None,
     })?;
     let new = keys::cross_certify(&old, new, now)?;
+    // The store key follows the team key: rewrap it before the old key is retired.
+    let data = &ctx.paths.data_dir;
+    if crate::store::key::key_file(data).exists() {
+        let mut all = vec![old.clone()];
+        all.extend(ctx.unlocked_keys(&cfg)?.into_iter().skip(1));
+        let store_key = crate::store::key::unwrap(data, &all, now)?;
+        crate::store::key::wrap(data, &store_key, &[new.clone()], now)?;
+    }
     // Retire the old key as stored (still protected), then make the new one current.
     let retired_at = store.retire(&stored_old)?;
     ctx.save_key(&cfg, &new)?;
