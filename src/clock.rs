@@ -17,9 +17,7 @@ impl Clock {
     pub fn new(fixed: Option<&str>) -> Result<Self, UserError> {
         let now = match fixed {
             Some(s) => s.parse::<Timestamp>().map_err(|e| {
-                UserError(format!(
-                    "--time {s:?} is not an RFC 3339 instant such as 2026-12-01T09:00:00Z: {e}"
-                ))
+                UserError(format!("--time {s:?} is not an RFC 3339 instant such as 2026-12-01T09:00:00Z: {e}"))
             })?,
             None => Timestamp::now(),
         };
@@ -45,11 +43,7 @@ impl Clock {
 /// Years are 365 days and months 30: key lifetimes need no calendar precision.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, UserError> {
     let t = s.trim();
-    let bad = || {
-        UserError(format!(
-            "{s:?} is not a duration: write a number and a unit, e.g. 2y, 18m, 6w, 90d or 12h"
-        ))
-    };
+    let bad = || UserError(format!("{s:?} is not a duration: write a number and a unit, e.g. 2y, 18m, 6w, 90d or 12h"));
     let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
     let (num, unit) = t.split_at(split);
     let n: u64 = num.parse().map_err(|_| bad())?;

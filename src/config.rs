@@ -71,10 +71,7 @@ pub struct KeyConfig {
 
 impl Default for KeyConfig {
     fn default() -> Self {
-        KeyConfig {
-            passphrase: None,
-            warn_days: default_warn_days(),
-        }
+        KeyConfig { passphrase: None, warn_days: default_warn_days() }
     }
 }
 
@@ -148,9 +145,7 @@ impl TryFrom<toml::Value> for ByteSize {
         match v {
             toml::Value::Integer(n) if n > 0 => Ok(ByteSize(n as u64)),
             toml::Value::String(s) => parse_size(&s).map(ByteSize),
-            other => Err(format!(
-                "{other} is not a size such as 52428800 or \"50MiB\""
-            )),
+            other => Err(format!("{other} is not a size such as 52428800 or \"50MiB\"")),
         }
     }
 }
@@ -160,9 +155,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size such as 52428800 or \"50MiB\""))?;
+    let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a size such as 52428800 or \"50MiB\""))?;
     let mult = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" => 1000,
@@ -172,9 +165,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "g" | "gb" => 1000 * 1000 * 1000,
         "gib" => 1024 * 1024 * 1024,
         _ => {
-            return Err(format!(
-                "{s:?}: unknown unit (use KiB, MiB, GiB, KB, MB, GB)"
-            ));
+            return Err(format!("{s:?}: unknown unit (use KiB, MiB, GiB, KB, MB, GB)"));
         }
     };
     Ok(n * mult)
@@ -216,11 +207,7 @@ pub struct ImapConfig {
 
 impl ImapConfig {
     pub fn port(&self) -> u16 {
-        self.port.unwrap_or(if self.tls == TlsMode::Implicit {
-            993
-        } else {
-            143
-        })
+        self.port.unwrap_or(if self.tls == TlsMode::Implicit { 993 } else { 143 })
     }
 }
 
@@ -244,9 +231,7 @@ pub struct StoreConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig {
-            cache_seconds: default_cache_seconds(),
-        }
+        StoreConfig { cache_seconds: default_cache_seconds() }
     }
 }
 
@@ -262,10 +247,7 @@ pub enum ConfigError {
     )]
     Missing(PathBuf),
     #[error("cannot read {}: {source}", .path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{} is not a valid vulnmail configuration: {message}", .path.display())]
     Invalid { path: PathBuf, message: String },
 }
@@ -278,20 +260,12 @@ impl Config {
                 return Err(ConfigError::Missing(path.to_path_buf()));
             }
             Err(source) => {
-                return Err(ConfigError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                });
+                return Err(ConfigError::Read { path: path.to_path_buf(), source });
             }
         };
-        let cfg: Config = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            message: e.message().to_string(),
-        })?;
-        cfg.validate().map_err(|message| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            message,
-        })?;
+        let cfg: Config = toml::from_str(&text)
+            .map_err(|e| ConfigError::Invalid { path: path.to_path_buf(), message: e.message().to_string() })?;
+        cfg.validate().map_err(|message| ConfigError::Invalid { path: path.to_path_buf(), message })?;
         Ok(cfg)
     }
 
@@ -312,11 +286,7 @@ impl Config {
 
     /// The security address replies come from.
     pub fn primary_address(&self) -> &str {
-        self.team
-            .addresses
-            .first()
-            .map(String::as_str)
-            .unwrap_or_default()
+        self.team.addresses.first().map(String::as_str).unwrap_or_default()
     }
 
     /// The team's domain: `[team] domain`, else the primary address's.
@@ -324,10 +294,7 @@ impl Config {
         if !self.team.domain.is_empty() {
             return self.team.domain.to_ascii_lowercase();
         }
-        self.primary_address()
-            .rsplit_once('@')
-            .map(|(_, d)| d.to_ascii_lowercase())
-            .unwrap_or_default()
+        self.primary_address().rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default()
     }
 
     pub fn base_url(&self) -> String {
@@ -348,9 +315,7 @@ pub fn is_plausible_address(a: &str) -> bool {
         Some((local, domain)) => {
             !local.is_empty()
                 && domain.contains('.')
-                && !a
-                    .chars()
-                    .any(|c| c.is_whitespace() || c == '<' || c == '>' || c.is_control())
+                && !a.chars().any(|c| c.is_whitespace() || c == '<' || c == '>' || c.is_control())
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
         }
@@ -376,26 +341,17 @@ impl Paths {
             }
         };
         let no_home = || {
-            crate::error::UserError(
-                "cannot tell where to keep files: set HOME, or VULNMAIL_HOME and --config".into(),
-            )
+            crate::error::UserError("cannot tell where to keep files: set HOME, or VULNMAIL_HOME and --config".into())
         };
         let config_file = match config_override {
             Some(p) => p.to_path_buf(),
-            None => xdg("XDG_CONFIG_HOME", ".config")
-                .ok_or_else(no_home)?
-                .join("vulnmail/config.toml"),
+            None => xdg("XDG_CONFIG_HOME", ".config").ok_or_else(no_home)?.join("vulnmail/config.toml"),
         };
         let data_dir = match std::env::var_os("VULNMAIL_HOME") {
             Some(v) if !v.is_empty() => PathBuf::from(v),
-            _ => xdg("XDG_DATA_HOME", ".local/share")
-                .ok_or_else(no_home)?
-                .join("vulnmail"),
+            _ => xdg("XDG_DATA_HOME", ".local/share").ok_or_else(no_home)?.join("vulnmail"),
         };
-        Ok(Paths {
-            config_file,
-            data_dir,
-        })
+        Ok(Paths { config_file, data_dir })
     }
 
     pub fn keys_dir(&self) -> PathBuf {
@@ -411,9 +367,7 @@ pub fn render_initial(cfg: &Config) -> String {
         format!("[{}]", items.join(", "))
     };
     let mut s = String::new();
-    s.push_str(
-        "# vulnmail configuration. Key names: shared/spec/config-toml.md, docs/configuration.md.\n",
-    );
+    s.push_str("# vulnmail configuration. Key names: shared/spec/config-toml.md, docs/configuration.md.\n");
     s.push_str("# No secret belongs in this file: name where each one comes from instead.\n\n");
     s.push_str("[team]\n");
     s.push_str(&format!("name = {}\n", q(&cfg.team.name)));
@@ -427,13 +381,9 @@ pub fn render_initial(cfg: &Config) -> String {
     s.push_str("# Languages reports may be written in (security.txt Preferred-Languages).\n");
     s.push_str(&format!("languages = {}\n\n", list(&cfg.team.languages)));
     s.push_str("[key]\n");
-    s.push_str(
-        "# Where the key's passphrase comes from: { env = \"NAME\" }, { command = \"…\" },\n",
-    );
+    s.push_str("# Where the key's passphrase comes from: { env = \"NAME\" }, { command = \"…\" },\n");
     s.push_str("# { file = \"path\" } (inside $CREDENTIALS_DIRECTORY when relative),\n");
-    s.push_str(
-        "# { keyring = \"service/account\" } or { prompt = true }. Absent: unprotected key.\n",
-    );
+    s.push_str("# { keyring = \"service/account\" } or { prompt = true }. Absent: unprotected key.\n");
     match &cfg.key.passphrase {
         Some(src) => s.push_str(&format!("{}\n", passphrase_line(src))),
         None => s.push_str("# passphrase = { env = \"VULNMAIL_PASSPHRASE\" }\n"),
@@ -444,10 +394,7 @@ pub fn render_initial(cfg: &Config) -> String {
     s.push_str("# The web root the published tree is served from (default https://<domain>).\n");
     s.push_str(&format!("# base_url = {}\n", q(&cfg.base_url())));
     s.push_str(&format!("keys_dir = {}\n", q(&cfg.publish.keys_dir)));
-    s.push_str(&format!(
-        "security_txt_days = {}\n",
-        cfg.publish.security_txt_days
-    ));
+    s.push_str(&format!("security_txt_days = {}\n", cfg.publish.security_txt_days));
     s.push_str("# acknowledgments = \"https://example.org/hall-of-fame\"\n");
     s.push_str("# hiring = \"https://example.org/jobs\"\n");
     s
@@ -465,9 +412,7 @@ fn inline(v: &toml::Value) -> String {
 
 /// The `passphrase = …` line for a source, as `init` and `key protect` write it.
 pub fn passphrase_line(src: &SecretSource) -> String {
-    let v = toml::Value::try_from(src)
-        .map(|v| inline(&v))
-        .unwrap_or_else(|_| "{ prompt = true }".into());
+    let v = toml::Value::try_from(src).map(|v| inline(&v)).unwrap_or_else(|_| "{ prompt = true }".into());
     format!("passphrase = {v}")
 }
 
@@ -528,20 +473,11 @@ mod tests {
             "#,
         )
         .unwrap();
-        assert_eq!(
-            cfg.key.passphrase,
-            Some(SecretSource::Env("VULNMAIL_PASSPHRASE".into()))
-        );
+        assert_eq!(cfg.key.passphrase, Some(SecretSource::Env("VULNMAIL_PASSPHRASE".into())));
         for (src, want) in [
-            (
-                r#"{ command = "pass show x" }"#,
-                SecretSource::Command("pass show x".into()),
-            ),
+            (r#"{ command = "pass show x" }"#, SecretSource::Command("pass show x".into())),
             (r#"{ file = "pw" }"#, SecretSource::File("pw".into())),
-            (
-                r#"{ keyring = "vulnmail/key" }"#,
-                SecretSource::Keyring("vulnmail/key".into()),
-            ),
+            (r#"{ keyring = "vulnmail/key" }"#, SecretSource::Keyring("vulnmail/key".into())),
             ("{ prompt = true }", SecretSource::Prompt(true)),
         ] {
             let t: toml::Table = toml::from_str(&format!("p = {src}")).unwrap();
@@ -568,16 +504,13 @@ mod tests {
     fn passphrase_line_is_replaced_in_place() {
         let text = "# top\n[team]\naddresses = [\"a@b.org\"]\n\n[key]\n# where it comes from\n# passphrase = { env = \"X\" }\nwarn_days = 30\n";
         let out = with_key_passphrase(text, &SecretSource::Env("VULNMAIL_PASSPHRASE".into()));
-        assert!(out.contains("# where it comes from\npassphrase = { env = \"VULNMAIL_PASSPHRASE\" }\nwarn_days = 30"), "{out}");
+        assert!(
+            out.contains("# where it comes from\npassphrase = { env = \"VULNMAIL_PASSPHRASE\" }\nwarn_days = 30"),
+            "{out}"
+        );
         let cfg: Config = toml::from_str(&out).unwrap();
-        assert_eq!(
-            cfg.key.passphrase,
-            Some(SecretSource::Env("VULNMAIL_PASSPHRASE".into()))
-        );
-        let added = with_key_passphrase(
-            "[team]\naddresses = [\"a@b.org\"]\n",
-            &SecretSource::Prompt(true),
-        );
+        assert_eq!(cfg.key.passphrase, Some(SecretSource::Env("VULNMAIL_PASSPHRASE".into())));
+        let added = with_key_passphrase("[team]\naddresses = [\"a@b.org\"]\n", &SecretSource::Prompt(true));
         let cfg: Config = toml::from_str(&added).unwrap();
         assert_eq!(cfg.key.passphrase, Some(SecretSource::Prompt(true)));
     }

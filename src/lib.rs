@@ -19,6 +19,7 @@ pub mod error;
 pub mod mail;
 pub mod openpgp;
 pub mod output;
+pub mod process;
 pub mod publish;
 pub mod report;
 pub mod secrets;

@@ -17,11 +17,7 @@ pub struct Output {
 
 impl Output {
     pub fn new(text: impl Into<String>, json: serde_json::Value) -> Self {
-        Output {
-            text: text.into(),
-            json,
-            failed: false,
-        }
+        Output { text: text.into(), json, failed: false }
     }
 
     /// Output that has no JSON form worth having (generated files, scripts).
@@ -68,11 +64,7 @@ impl Style {
     }
 
     fn paint(&self, code: &str, s: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
+        if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
     }
 
     pub fn ok(&self, s: &str) -> String {

@@ -42,27 +42,16 @@ pub enum SecretError {
     #[error("the command for {what} printed nothing")]
     CommandEmpty { what: String },
     #[error("cannot run the command for {what}: {source}")]
-    CommandSpawn {
-        what: String,
-        source: std::io::Error,
-    },
+    CommandSpawn { what: String, source: std::io::Error },
     #[error("cannot read the {what} file {}: {source}", .path.display())]
-    File {
-        what: String,
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    File { what: String, path: PathBuf, source: std::io::Error },
     #[error("the {what} file {} is empty", .path.display())]
     FileEmpty { what: String, path: PathBuf },
     #[error(
         "the OS keyring ({detail}) has no usable entry {entry:?} for {what}; on a server without a \
          Secret Service use {{ env = \"NAME\" }}, {{ command = \"…\" }} or {{ file = \"…\" }} instead"
     )]
-    Keyring {
-        what: String,
-        entry: String,
-        detail: String,
-    },
+    Keyring { what: String, entry: String, detail: String },
     #[error("a keyring source must be \"service/account\", not {0:?}")]
     KeyringName(String),
     #[error(
@@ -95,11 +84,7 @@ impl Interaction {
 }
 
 /// Read a secret from its source. `what` names it in messages ("the key passphrase").
-pub fn resolve(
-    what: &str,
-    source: &SecretSource,
-    interaction: Interaction,
-) -> Result<Secret, SecretError> {
+pub fn resolve(what: &str, source: &SecretSource, interaction: Interaction) -> Result<Secret, SecretError> {
     match source {
         SecretSource::Env(name) => match std::env::var(name) {
             Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
@@ -114,12 +99,7 @@ pub fn resolve(
 
 /// Ask for a secret on the terminal, optionally twice (for a new passphrase).
 pub fn prompt_new(what: &str, interaction: Interaction) -> Result<Secret, SecretError> {
-    interaction
-        .can_prompt()
-        .map_err(|why| SecretError::NoPrompt {
-            what: what.into(),
-            why,
-        })?;
+    interaction.can_prompt().map_err(|why| SecretError::NoPrompt { what: what.into(), why })?;
     loop {
         let a = read_tty(&format!("New {what}: "), what)?;
         if a.expose().is_empty() {
@@ -135,19 +115,12 @@ pub fn prompt_new(what: &str, interaction: Interaction) -> Result<Secret, Secret
 }
 
 fn prompt(what: &str, interaction: Interaction) -> Result<Secret, SecretError> {
-    interaction
-        .can_prompt()
-        .map_err(|why| SecretError::NoPrompt {
-            what: what.into(),
-            why,
-        })?;
+    interaction.can_prompt().map_err(|why| SecretError::NoPrompt { what: what.into(), why })?;
     read_tty(&format!("{}: ", capitalise(what)), what)
 }
 
 fn read_tty(label: &str, what: &str) -> Result<Secret, SecretError> {
-    rpassword::prompt_password(label)
-        .map(Secret::new)
-        .map_err(|e| SecretError::Prompt(what.into(), e))
+    rpassword::prompt_password(label).map(Secret::new).map_err(|e| SecretError::Prompt(what.into(), e))
 }
 
 fn capitalise(s: &str) -> String {
@@ -168,28 +141,14 @@ fn run_command(what: &str, cmd: &str) -> Result<Secret, SecretError> {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|source| SecretError::CommandSpawn {
-            what: what.into(),
-            source,
-        })?;
+        .map_err(|source| SecretError::CommandSpawn { what: what.into(), source })?;
     let mut out = Zeroizing::new(Vec::new());
     if let Some(mut stdout) = child.stdout.take() {
-        stdout
-            .read_to_end(&mut out)
-            .map_err(|source| SecretError::CommandSpawn {
-                what: what.into(),
-                source,
-            })?;
+        stdout.read_to_end(&mut out).map_err(|source| SecretError::CommandSpawn { what: what.into(), source })?;
     }
-    let status = child.wait().map_err(|source| SecretError::CommandSpawn {
-        what: what.into(),
-        source,
-    })?;
+    let status = child.wait().map_err(|source| SecretError::CommandSpawn { what: what.into(), source })?;
     if !status.success() {
-        return Err(SecretError::CommandFailed {
-            what: what.into(),
-            status: status.to_string(),
-        });
+        return Err(SecretError::CommandFailed { what: what.into(), status: status.to_string() });
     }
     let text = String::from_utf8_lossy(&out);
     let first = text.lines().next().unwrap_or_default().to_string();
@@ -219,10 +178,7 @@ fn read_file(what: &str, path: &Path) -> Result<Secret, SecretError> {
     let text = String::from_utf8_lossy(&bytes);
     let first = text.lines().next().unwrap_or_default().to_string();
     if first.is_empty() {
-        return Err(SecretError::FileEmpty {
-            what: what.into(),
-            path: full,
-        });
+        return Err(SecretError::FileEmpty { what: what.into(), path: full });
     }
     Ok(Secret::new(first))
 }
@@ -245,23 +201,16 @@ fn keyring_entry(name: &str) -> Result<keyring::Entry, SecretError> {
 
 fn from_keyring(what: &str, name: &str) -> Result<Secret, SecretError> {
     let entry = keyring_entry(name).map_err(|e| with_what(e, what))?;
-    entry
-        .get_password()
-        .map(Secret::new)
-        .map_err(|e| SecretError::Keyring {
-            what: what.into(),
-            entry: name.into(),
-            detail: keyring_detail(&e),
-        })
+    entry.get_password().map(Secret::new).map_err(|e| SecretError::Keyring {
+        what: what.into(),
+        entry: name.into(),
+        detail: keyring_detail(&e),
+    })
 }
 
 fn with_what(e: SecretError, what: &str) -> SecretError {
     match e {
-        SecretError::Keyring { entry, detail, .. } => SecretError::Keyring {
-            what: what.into(),
-            entry,
-            detail,
-        },
+        SecretError::Keyring { entry, detail, .. } => SecretError::Keyring { what: what.into(), entry, detail },
         other => other,
     }
 }
@@ -330,30 +279,15 @@ mod tests {
 
     #[test]
     fn command_source_takes_the_first_line() {
-        let s = resolve(
-            "test",
-            &SecretSource::Command("printf 'pw1\\nrest'".into()),
-            Interaction::Batch,
-        )
-        .unwrap();
+        let s = resolve("test", &SecretSource::Command("printf 'pw1\\nrest'".into()), Interaction::Batch).unwrap();
         assert_eq!(s.expose(), "pw1");
-        let e = resolve(
-            "test",
-            &SecretSource::Command("echo leak; exit 3".into()),
-            Interaction::Batch,
-        )
-        .unwrap_err();
+        let e = resolve("test", &SecretSource::Command("echo leak; exit 3".into()), Interaction::Batch).unwrap_err();
         assert!(!e.to_string().contains("leak"), "{e}");
     }
 
     #[test]
     fn batch_never_prompts() {
-        let e = resolve(
-            "the key passphrase",
-            &SecretSource::Prompt(true),
-            Interaction::Batch,
-        )
-        .unwrap_err();
+        let e = resolve("the key passphrase", &SecretSource::Prompt(true), Interaction::Batch).unwrap_err();
         assert!(e.to_string().contains("--batch"), "{e}");
         assert!(e.to_string().contains("env"), "{e}");
     }

@@ -44,11 +44,7 @@ pub fn sanitize(s: &str, keep_newlines: bool) -> String {
             '\t' => out.push(' '),
             c if (c as u32) < 0x20 || c == '\u{7f}' => {
                 // Control Pictures block: U+2400 + code, DEL -> U+2421.
-                let pic = if c == '\u{7f}' {
-                    0x2421
-                } else {
-                    0x2400 + c as u32
-                };
+                let pic = if c == '\u{7f}' { 0x2421 } else { 0x2400 + c as u32 };
                 out.push(char::from_u32(pic).unwrap_or('\u{FFFD}'));
             }
             '\u{80}'..='\u{9f}' => out.push('\u{FFFD}'),
@@ -57,6 +53,32 @@ pub fn sanitize(s: &str, keep_newlines: bool) -> String {
         }
     }
     out
+}
+
+/// A file name that is safe to create inside a chosen directory: no path
+/// separators or `..`, no controls or NUL, no leading dot, at most 100 characters.
+pub fn safe_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let mut out: String = sanitize(base, false)
+        .chars()
+        .map(|c| {
+            if c.is_control()
+                || matches!(c, '\u{fffd}' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+                || ('\u{2400}'..='\u{2421}').contains(&c)
+            {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    out = out.trim_start_matches(['.', ' ']).trim_end_matches([' ', '.']).to_string();
+    if out.chars().count() > 100 {
+        let ext: String =
+            out.rsplit_once('.').map(|(_, e)| e).filter(|e| e.len() <= 10).map(|e| format!(".{e}")).unwrap_or_default();
+        out = out.chars().take(100 - ext.chars().count()).collect::<String>() + &ext;
+    }
+    if out.is_empty() || out == "." || out == ".." { "attachment".to_string() } else { out }
 }
 
 #[cfg(test)]
@@ -69,6 +91,21 @@ mod tests {
         assert!(!s.chars().any(|c| c.is_control()), "{s:?}");
         assert!(!s.contains('\u{202e}'));
         assert!(s.starts_with('a') && s.ends_with('d'));
+    }
+
+    #[test]
+    fn file_names_stay_inside() {
+        assert_eq!(safe_file_name("../../x"), "x");
+        assert_eq!(safe_file_name("/etc/passwd"), "passwd");
+        assert_eq!(safe_file_name("..\\x"), "x");
+        assert_eq!(safe_file_name("a\0b.txt"), "a_b.txt");
+        assert_eq!(safe_file_name(".."), "attachment");
+        assert_eq!(safe_file_name(".bashrc"), "bashrc");
+        let long = format!("{}.py", "a".repeat(300));
+        let s = safe_file_name(&long);
+        assert_eq!(s.chars().count(), 100);
+        assert!(s.ends_with(".py"));
+        assert!(!safe_file_name("x\u{202e}txt.exe").contains('\u{202e}'));
     }
 
     #[test]

@@ -18,12 +18,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///   vulnmail key publish --out site/
 ///   vulnmail key check --dir site/
 #[derive(Debug, Parser)]
-#[command(
-    name = "vulnmail",
-    version,
-    propagate_version = true,
-    max_term_width = 100
-)]
+#[command(name = "vulnmail", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -59,13 +54,7 @@ pub struct GlobalArgs {
     pub color: ColorChoice,
 
     /// Pretend the current time is this RFC 3339 instant (for tests and rehearsals)
-    #[arg(
-        long,
-        global = true,
-        hide = true,
-        env = "VULNMAIL_TIME",
-        value_name = "TIME"
-    )]
+    #[arg(long, global = true, hide = true, env = "VULNMAIL_TIME", value_name = "TIME")]
     pub time: Option<String>,
 }
 
@@ -87,6 +76,12 @@ pub enum Command {
     Import(ImportArgs),
     Watch(WatchArgs),
     Messages(MessagesArgs),
+    List(ListArgs),
+    Show(ShowArgs),
+    Reprocess(ReprocessArgs),
+    Certs(CertsArgs),
+    #[command(subcommand)]
+    Attachment(AttachmentCommand),
     Lock(LockArgs),
     Completions(CompletionsArgs),
     Man(ManArgs),
@@ -116,6 +111,10 @@ pub struct FetchArgs {
     /// Seconds to wait for another vulnmail that is writing to the store
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     pub wait: u64,
+
+    /// Only store the messages; turn them into reports later with `vulnmail reprocess`
+    #[arg(long)]
+    pub no_process: bool,
 }
 
 /// Import messages from .eml files, Maildir folders or mbox files
@@ -134,6 +133,10 @@ pub struct ImportArgs {
     /// Seconds to wait for another vulnmail that is writing to the store
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     pub wait: u64,
+
+    /// Only store the messages; turn them into reports later with `vulnmail reprocess`
+    #[arg(long)]
+    pub no_process: bool,
 }
 
 /// Fetch continuously: IMAP IDLE on the configured mailboxes
@@ -169,6 +172,89 @@ pub struct WatchArgs {
 ///   vulnmail messages --json
 #[derive(Debug, Args)]
 pub struct MessagesArgs {}
+
+/// List reports: id, received, state, severity, title, reporter
+///
+/// Follow-ups, bounces and automatic replies are left out unless --all is given.
+///
+/// Example:
+///   vulnmail list --json
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Also list follow-ups and messages that are not reports
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Show one report: its fields, attachments, signature, and conversation
+///
+/// Everything that came from the mail is sanitised for the terminal. On a
+/// terminal the text goes through a pager ($PAGER, else less).
+///
+/// Example:
+///   vulnmail show VR-2026-0007
+///   vulnmail show VR-2026-0007 --json
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The report id, e.g. VR-2026-0007
+    pub id: String,
+
+    /// Print the decrypted MIME message instead (sanitised on a terminal)
+    #[arg(long, conflicts_with = "json")]
+    pub raw: bool,
+}
+
+/// Rebuild reports from the stored raw messages, keeping the team's triage data
+///
+/// Run it after upgrading vulnmail or importing a key that makes old messages
+/// decryptable.
+///
+/// Example:
+///   vulnmail reprocess --all
+#[derive(Debug, Args)]
+pub struct ReprocessArgs {
+    /// The report to rebuild
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub id: Option<String>,
+
+    /// Rebuild every report
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// List reporters' certificates collected from reports
+///
+/// Collected from attached keys and Autocrypt headers; used to verify later
+/// reports and to encrypt replies.
+///
+/// Example:
+///   vulnmail certs --json
+#[derive(Debug, Args)]
+pub struct CertsArgs {}
+
+/// Work with a report's attachments
+#[derive(Debug, Subcommand)]
+pub enum AttachmentCommand {
+    Save(AttachmentSaveArgs),
+}
+
+/// Write an attachment into a directory under a safe file name
+///
+/// The name is stripped of any path, control characters and leading dots; the
+/// file is created new inside DIR (never replacing one, never following a link).
+///
+/// Example:
+///   vulnmail attachment save VR-2026-0007 poc.py --to ./evidence
+#[derive(Debug, Args)]
+pub struct AttachmentSaveArgs {
+    /// The report id
+    pub id: String,
+    /// The attachment's name as `show` lists it, or its number
+    pub name: String,
+    /// The directory to write into
+    #[arg(long, value_name = "DIR")]
+    pub to: PathBuf,
+}
 
 /// Forget the cached store key; the next command unlocks the team key again
 ///
@@ -471,10 +557,7 @@ pub fn reference_markdown() -> String {
 fn walk(cmd: &clap::Command, path: &str, out: &mut String) {
     let mut c = cmd.clone().term_width(100);
     let help = c.render_long_help().to_string();
-    out.push_str(&format!(
-        "\n## `{path}`\n\n```text\n{}\n```\n",
-        help.trim_end()
-    ));
+    out.push_str(&format!("\n## `{path}`\n\n```text\n{}\n```\n", help.trim_end()));
     for sub in cmd.get_subcommands() {
         if sub.is_hide_set() || sub.get_name() == "help" {
             continue;

@@ -18,9 +18,7 @@ use crate::store::Store;
 pub fn imap_config(cfg: &Config) -> anyhow::Result<&ImapConfig> {
     match &cfg.imap {
         Some(i) => Ok(i),
-        None => user(
-            "no [imap] section in the configuration: add host, user and password (see docs/configuration.md)",
-        ),
+        None => user("no [imap] section in the configuration: add host, user and password (see docs/configuration.md)"),
     }
 }
 
@@ -30,12 +28,8 @@ pub fn imap_password(ctx: &Ctx, imap: &ImapConfig) -> anyhow::Result<Secret> {
             "[imap] password is not set: give its source, e.g. password = { env = \"VULNMAIL_IMAP_PASSWORD\" }",
         );
     };
-    secrets::resolve("the IMAP password", src, ctx.interaction()).with_context(|| {
-        format!(
-            "cannot get the IMAP password from {}",
-            secrets::describe(src)
-        )
-    })
+    secrets::resolve("the IMAP password", src, ctx.interaction())
+        .with_context(|| format!("cannot get the IMAP password from {}", secrets::describe(src)))
 }
 
 pub fn sync_options(imap: &ImapConfig, max_size: Option<&str>) -> anyhow::Result<SyncOptions> {
@@ -43,10 +37,7 @@ pub fn sync_options(imap: &ImapConfig, max_size: Option<&str>) -> anyhow::Result
         Some(s) => parse_size(s).map_err(|e| UserError(format!("--max-size: {e}")))?,
         None => imap.max_message_size.0,
     };
-    Ok(SyncOptions {
-        max_message_size: max,
-        ..SyncOptions::default()
-    })
+    Ok(SyncOptions { max_message_size: max, ..SyncOptions::default() })
 }
 
 /// A progress bar on a terminal (stderr), nothing in a pipe or with -q.
@@ -58,9 +49,7 @@ impl Bar {
     pub fn new(ctx: &Ctx) -> Bar {
         use std::io::IsTerminal;
         let show = !ctx.quiet && !ctx.json && std::io::stderr().is_terminal();
-        Bar {
-            bar: show.then(indicatif::ProgressBar::hidden),
-        }
+        Bar { bar: show.then(indicatif::ProgressBar::hidden) }
     }
 }
 
@@ -70,9 +59,7 @@ impl Progress for Bar {
             b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
             b.set_length(total);
             b.set_position(0);
-            if let Ok(style) =
-                indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {per_sec}")
-            {
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {per_sec}") {
                 b.set_style(style.progress_chars("=> "));
             }
             b.set_prefix(crate::term::sanitize(mailbox, false));
@@ -103,16 +90,11 @@ pub fn fetch_all(
     opts: SyncOptions,
 ) -> anyhow::Result<Vec<MailboxSync>> {
     let mut conn = imap::connect(imap_cfg, password)?;
-    let after = AfterStore {
-        keyword: imap_cfg.mark_stored.as_deref(),
-        move_to: imap_cfg.move_stored_to.as_deref(),
-    };
+    let after = AfterStore { keyword: imap_cfg.mark_stored.as_deref(), move_to: imap_cfg.move_stored_to.as_deref() };
     let mut bar = Bar::new(ctx);
     let mut out = Vec::new();
     for m in mailboxes {
-        out.push(imap::sync_mailbox(
-            &mut conn, store, m, opts, &after, &mut bar,
-        )?);
+        out.push(imap::sync_mailbox(&mut conn, store, m, opts, &after, &mut bar)?);
     }
     conn.logout();
     Ok(out)
@@ -125,39 +107,34 @@ pub fn summary_line(results: &[MailboxSync], secs: f64) -> String {
     let per: Vec<String> = results
         .iter()
         .map(|r| {
-            let mut s = format!(
-                "{}: {} new",
-                crate::term::sanitize(&r.mailbox, false),
-                r.counts.new
-            );
+            let mut s = format!("{}: {} new", crate::term::sanitize(&r.mailbox, false), r.counts.new);
             if r.uidvalidity_changed {
                 s.push_str(", UIDVALIDITY changed");
             }
             s
         })
         .collect();
-    format!(
-        "fetched {new} new, {dup} already stored, {over} oversize in {secs:.2} s ({})",
-        per.join("; ")
-    )
+    format!("fetched {new} new, {dup} already stored, {over} oversize in {secs:.2} s ({})", per.join("; "))
 }
 
 pub fn run(ctx: &Ctx, a: FetchArgs) -> anyhow::Result<Output> {
     let cfg = ctx.config()?;
     let imap_cfg = imap_config(&cfg)?;
     let opts = sync_options(imap_cfg, a.max_size.as_deref())?;
-    let mailboxes = if a.mailboxes.is_empty() {
-        imap_cfg.mailboxes.clone()
-    } else {
-        a.mailboxes.clone()
-    };
+    let mailboxes = if a.mailboxes.is_empty() { imap_cfg.mailboxes.clone() } else { a.mailboxes.clone() };
     let password = imap_password(ctx, imap_cfg)?;
     let (_lock, mut store) = ctx.open_store_for_writing(&cfg, "fetch", a.wait)?;
     let start = Instant::now();
     let results = fetch_all(ctx, imap_cfg, &password, &mut store, &mailboxes, opts)?;
     let secs = start.elapsed().as_secs_f64();
-    let text = summary_line(&results, secs);
+    let processed =
+        if a.no_process { None } else { Some(super::process::run(ctx, &cfg, &mut store, super::process::Which::New)?) };
+    let mut text = summary_line(&results, secs);
+    if let Some(p) = &processed {
+        text.push_str(&format!("; {}", super::process::summary(p)));
+    }
     let json = json!({
+        "processed": processed,
         "new": results.iter().map(|r| r.counts.new).sum::<u64>(),
         "duplicate": results.iter().map(|r| r.counts.duplicate).sum::<u64>(),
         "oversize": results.iter().map(|r| r.counts.oversize).sum::<u64>(),

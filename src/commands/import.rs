@@ -32,14 +32,15 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<Output> {
         total.new += c.new;
         total.duplicate += c.duplicate;
     }
-    let text = format!(
-        "imported {} new, {} already stored, from {} messages read",
-        total.new,
-        total.duplicate,
-        found.len()
-    );
+    let processed =
+        if a.no_process { None } else { Some(super::process::run(ctx, &cfg, &mut store, super::process::Which::New)?) };
+    let mut text =
+        format!("imported {} new, {} already stored, from {} messages read", total.new, total.duplicate, found.len());
+    if let Some(p) = &processed {
+        text.push_str(&format!("; {}", super::process::summary(p)));
+    }
     Ok(Output::new(
         text,
-        json!({ "new": total.new, "duplicate": total.duplicate, "read": found.len() }),
+        json!({ "new": total.new, "duplicate": total.duplicate, "read": found.len(), "processed": processed }),
     ))
 }

@@ -51,16 +51,9 @@ pub fn run(ctx: &Ctx, a: InitArgs) -> anyhow::Result<Output> {
         Some(d) => d.to_ascii_lowercase(),
         None => cfg.domain(),
     };
-    cfg.team.name = a
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("{} Security Team", cfg.team.domain));
+    cfg.team.name = a.name.clone().unwrap_or_else(|| format!("{} Security Team", cfg.team.domain));
     cfg.team.policy_url = a.policy_url.clone();
-    cfg.team.languages = if a.languages.is_empty() {
-        vec!["en".into()]
-    } else {
-        a.languages.clone()
-    };
+    cfg.team.languages = if a.languages.is_empty() { vec!["en".into()] } else { a.languages.clone() };
 
     // Where the passphrase comes from: flags, else VULNMAIL_PASSPHRASE, else a prompt
     // (interactive) or nothing (batch: unprotected, said plainly).
@@ -69,10 +62,7 @@ pub fn run(ctx: &Ctx, a: InitArgs) -> anyhow::Result<Output> {
     if source.is_none() && std::env::var_os("VULNMAIL_PASSPHRASE").is_some_and(|v| !v.is_empty()) {
         source = Some(SecretSource::Env("VULNMAIL_PASSPHRASE".into()));
     }
-    if source.is_none()
-        && ctx.interaction() == Interaction::Allowed
-        && ctx.interaction().can_prompt().is_ok()
-    {
+    if source.is_none() && ctx.interaction() == Interaction::Allowed && ctx.interaction().can_prompt().is_ok() {
         let s = secrets::prompt_new("key passphrase", ctx.interaction())?;
         new_passphrase = Some(Password::from(s.expose()));
         source = Some(SecretSource::Prompt(true));
@@ -81,14 +71,8 @@ pub fn run(ctx: &Ctx, a: InitArgs) -> anyhow::Result<Output> {
     let passphrase = match (&new_passphrase, &source) {
         (Some(p), _) => Some(p.clone()),
         (None, Some(src)) => {
-            let s = secrets::resolve("the key passphrase", src, ctx.interaction()).with_context(
-                || {
-                    format!(
-                        "cannot get the key passphrase from {}",
-                        secrets::describe(src)
-                    )
-                },
-            )?;
+            let s = secrets::resolve("the key passphrase", src, ctx.interaction())
+                .with_context(|| format!("cannot get the key passphrase from {}", secrets::describe(src)))?;
             Some(Password::from(s.expose()))
         }
         (None, None) => None,
@@ -138,18 +122,12 @@ pub fn run(ctx: &Ctx, a: InitArgs) -> anyhow::Result<Output> {
     let info = keys::describe(&cert, now);
     let mut text = String::new();
     text.push_str(&format!("Wrote {}\n", cfg_path.display()));
-    text.push_str(&format!(
-        "{} team key {fpr}\n",
-        if generated { "Generated" } else { "Imported" }
-    ));
+    text.push_str(&format!("{} team key {fpr}\n", if generated { "Generated" } else { "Imported" }));
     text.push_str(&format!("  user IDs: {}\n", info.user_ids.join(", ")));
     if let Some(e) = &info.expires {
         text.push_str(&format!("  expires:  {e}\n"));
     }
-    text.push_str(&format!(
-        "  secret key: {}\n",
-        store.secret_path().display()
-    ));
+    text.push_str(&format!("  secret key: {}\n", store.secret_path().display()));
     if generated {
         text.push_str(&format!(
             "  revocation certificate: {} (keep a copy offline)\n",

@@ -8,17 +8,12 @@ use crate::cli::{ManArgs, command};
 use crate::output::Output;
 
 pub fn run(_ctx: &Ctx, a: ManArgs) -> anyhow::Result<Output> {
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     let mut cmd = command();
     cmd.build();
     let mut written = Vec::new();
     write_pages(&cmd, "vulnmail", &a.out, &mut written)?;
-    let text = format!(
-        "Wrote {} man pages into {}\n",
-        written.len(),
-        a.out.display()
-    );
+    let text = format!("Wrote {} man pages into {}\n", written.len(), a.out.display());
     Ok(Output::new(text, json!({ "pages": written })))
 }
 

@@ -1,15 +1,21 @@
 //! One module per subcommand. Each returns an [`Output`] (text and JSON); this module
 //! dispatches, holds what every command shares ([`Ctx`]), and maps errors to exit codes.
 
+mod attachment;
+mod certs;
 mod completions;
 mod fetch;
 mod import;
 mod init;
 mod key;
+mod list;
 mod lock;
 mod man;
 mod messages;
+pub mod process;
+mod reprocess;
 mod secrets;
+mod show;
 mod watch;
 
 use std::path::PathBuf;
@@ -46,11 +52,7 @@ impl Ctx {
     }
 
     pub fn interaction(&self) -> Interaction {
-        if self.batch {
-            Interaction::Batch
-        } else {
-            Interaction::Allowed
-        }
+        if self.batch { Interaction::Batch } else { Interaction::Allowed }
     }
 
     pub fn keystore(&self) -> KeyStore {
@@ -70,23 +72,14 @@ impl Ctx {
             return Ok(None);
         };
         let s = secret_sources::resolve("the key passphrase", src, self.interaction())
-            .with_context(|| {
-                format!(
-                    "cannot get the key passphrase from {}",
-                    secret_sources::describe(src)
-                )
-            })?;
+            .with_context(|| format!("cannot get the key passphrase from {}", secret_sources::describe(src)))?;
         Ok(Some(Password::from(s.expose())))
     }
 
     /// The team key with its secrets decrypted, in memory only.
     pub fn unlocked_key(&self, cfg: &Config) -> anyhow::Result<Cert> {
         let cert = self.keystore().load()?;
-        let pw = if keys::is_protected(&cert) {
-            self.passphrase(cfg)?
-        } else {
-            None
-        };
+        let pw = if keys::is_protected(&cert) { self.passphrase(cfg)? } else { None };
         Ok(keys::unlock(&cert, pw.as_ref())?)
     }
 
@@ -140,13 +133,8 @@ impl Ctx {
             ))
             .into());
         };
-        if cfg.store.cache_seconds > 0
-            && !store_key::cache(dir, &key, cfg.store.cache_seconds)
-            && self.verbose > 0
-        {
-            self.note(
-                "the kernel keyring is not available here; the store is unlocked on each run",
-            );
+        if cfg.store.cache_seconds > 0 && !store_key::cache(dir, &key, cfg.store.cache_seconds) && self.verbose > 0 {
+            self.note("the kernel keyring is not available here; the store is unlocked on each run");
         }
         Ok(key)
     }
@@ -158,17 +146,8 @@ impl Ctx {
     }
 
     /// Take the writer lock, then open (or create) the store.
-    pub fn open_store_for_writing(
-        &self,
-        cfg: &Config,
-        what: &str,
-        wait: u64,
-    ) -> anyhow::Result<(WriteLock, Store)> {
-        let lock = WriteLock::acquire(
-            &self.paths.data_dir,
-            what,
-            std::time::Duration::from_secs(wait),
-        )?;
+    pub fn open_store_for_writing(&self, cfg: &Config, what: &str, wait: u64) -> anyhow::Result<(WriteLock, Store)> {
+        let lock = WriteLock::acquire(&self.paths.data_dir, what, std::time::Duration::from_secs(wait))?;
         let key = self.store_key(cfg, true)?;
         let store = Store::open(&store::db_path(&self.paths.data_dir), &key.0)?;
         Ok((lock, store))
@@ -220,16 +199,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(a) => import::run(&ctx, a)?,
         Command::Watch(a) => watch::run(&ctx, a)?,
         Command::Messages(a) => messages::run(&ctx, a)?,
+        Command::List(a) => list::run(&ctx, a)?,
+        Command::Show(a) => show::run(&ctx, a)?,
+        Command::Reprocess(a) => reprocess::run(&ctx, a)?,
+        Command::Certs(a) => certs::run(&ctx, a)?,
+        Command::Attachment(crate::cli::AttachmentCommand::Save(a)) => attachment::save(&ctx, a)?,
         Command::Lock(a) => lock::run(&ctx, a)?,
         Command::Completions(a) => completions::run(a)?,
         Command::Man(a) => man::run(&ctx, a)?,
     };
     out.print(ctx.json).context("cannot write the output")?;
-    Ok(if out.failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if out.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// Print an error chain on one line and choose the exit code: 2 for the user's
@@ -254,11 +234,7 @@ pub fn report_error(err: &anyhow::Error, _quiet: bool) -> ExitCode {
         }
     }
     eprintln!("vulnmail: error: {}", sanitize(&line, false));
-    if is_user_error(err) {
-        ExitCode::from(2)
-    } else {
-        ExitCode::from(1)
-    }
+    if is_user_error(err) { ExitCode::from(2) } else { ExitCode::from(1) }
 }
 
 fn is_user_error(err: &anyhow::Error) -> bool {
@@ -274,10 +250,7 @@ fn is_user_error(err: &anyhow::Error) -> bool {
                         | crate::mail::imap::ImapError::TlsConfig(_)
                 )
             )
-            || matches!(
-                c.downcast_ref::<ConfigError>(),
-                Some(ConfigError::Missing(_) | ConfigError::Invalid { .. })
-            )
+            || matches!(c.downcast_ref::<ConfigError>(), Some(ConfigError::Missing(_) | ConfigError::Invalid { .. }))
             || matches!(
                 c.downcast_ref::<KeyError>(),
                 Some(

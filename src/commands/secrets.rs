@@ -25,31 +25,21 @@ pub fn status(ctx: &Ctx, a: SecretsStatusArgs) -> anyhow::Result<Output> {
     for (section, key, what) in SECRETS {
         let Some(value) = raw.get(section).and_then(|s| s.get(key)) else {
             if section == "key" {
-                text.push_str(&format!(
-                    "{section}.{key:<11} not configured: the secret key is stored unprotected\n"
-                ));
+                text.push_str(&format!("{section}.{key:<11} not configured: the secret key is stored unprotected\n"));
                 rows.push(json!({ "secret": format!("{section}.{key}"), "configured": false }));
             }
             continue;
         };
         let src: Result<SecretSource, _> = value.clone().try_into();
         let Ok(src) = src else {
-            text.push_str(&format!(
-                "{section}.{key:<11} INVALID: not one of env, command, file, keyring, prompt\n"
-            ));
-            rows.push(
-                json!({ "secret": format!("{section}.{key}"), "configured": true, "valid": false }),
-            );
+            text.push_str(&format!("{section}.{key:<11} INVALID: not one of env, command, file, keyring, prompt\n"));
+            rows.push(json!({ "secret": format!("{section}.{key}"), "configured": true, "valid": false }));
             continue;
         };
         let state = if a.probe {
             match &src {
-                SecretSource::Prompt(_) => {
-                    availability(&src, ctx.interaction()).map(|_| "asked on use")
-                }
-                _ => secrets::resolve(what, &src, ctx.interaction())
-                    .map(|_| "readable")
-                    .map_err(|e| e.to_string()),
+                SecretSource::Prompt(_) => availability(&src, ctx.interaction()).map(|_| "asked on use"),
+                _ => secrets::resolve(what, &src, ctx.interaction()).map(|_| "readable").map_err(|e| e.to_string()),
             }
         } else {
             availability(&src, ctx.interaction()).map(|_| "available")
@@ -61,11 +51,7 @@ pub fn status(ctx: &Ctx, a: SecretsStatusArgs) -> anyhow::Result<Output> {
         text.push_str(&format!(
             "{section}.{key:<11} {} — {}\n",
             describe(&src),
-            if ok {
-                ctx.style.ok(&detail)
-            } else {
-                ctx.style.fail(&detail)
-            }
+            if ok { ctx.style.ok(&detail) } else { ctx.style.fail(&detail) }
         ));
         rows.push(json!({
             "secret": format!("{section}.{key}"),
@@ -86,8 +72,5 @@ pub fn status(ctx: &Ctx, a: SecretsStatusArgs) -> anyhow::Result<Output> {
             "no D-Bus session here, so keyring sources cannot work; use env, command or file sources"
         }
     ));
-    Ok(Output::new(
-        text,
-        json!({ "secrets": rows, "dbus_session": bus }),
-    ))
+    Ok(Output::new(text, json!({ "secrets": rows, "dbus_session": bus })))
 }

@@ -18,6 +18,7 @@ use crate::store::Store;
 
 struct Shared<'a> {
     ctx: &'a Ctx,
+    cfg: &'a crate::config::Config,
     imap: &'a ImapConfig,
     password: &'a Secret,
     store: &'a Mutex<Store>,
@@ -39,11 +40,7 @@ fn nap(stop: &AtomicBool, d: Duration) {
 
 fn emit(ctx: &Ctx, line: &str, json: serde_json::Value) {
     let mut out = std::io::stdout().lock();
-    let _ = if ctx.json {
-        writeln!(out, "{json}")
-    } else {
-        writeln!(out, "{line}")
-    };
+    let _ = if ctx.json { writeln!(out, "{json}") } else { writeln!(out, "{line}") };
     let _ = out.flush();
 }
 
@@ -51,10 +48,7 @@ fn watch_one(s: &Shared<'_>, mailbox: &str) -> u64 {
     let mut total = 0u64;
     let mut backoff = Duration::from_secs(1);
     let max_backoff = Duration::from_secs(s.args.max_backoff.max(1));
-    let after = AfterStore {
-        keyword: s.imap.mark_stored.as_deref(),
-        move_to: s.imap.move_stored_to.as_deref(),
-    };
+    let after = AfterStore { keyword: s.imap.mark_stored.as_deref(), move_to: s.imap.move_stored_to.as_deref() };
     let clean = crate::term::sanitize(mailbox, false);
     while !s.stop.load(Ordering::Relaxed) {
         let mut conn = match imap::connect(s.imap, s.password) {
@@ -63,10 +57,7 @@ fn watch_one(s: &Shared<'_>, mailbox: &str) -> u64 {
                 c
             }
             Err(e) => {
-                s.ctx.note(&format!(
-                    "watch: {clean}: {e}; retrying in {} s",
-                    backoff.as_secs()
-                ));
+                s.ctx.note(&format!("watch: {clean}: {e}; retrying in {} s", backoff.as_secs()));
                 nap(s.stop, backoff);
                 backoff = (backoff * 2).min(max_backoff);
                 continue;
@@ -78,14 +69,14 @@ fn watch_one(s: &Shared<'_>, mailbox: &str) -> u64 {
                     Ok(g) => g,
                     Err(p) => p.into_inner(),
                 };
-                imap::sync_mailbox(
-                    &mut conn,
-                    &mut store,
-                    mailbox,
-                    s.opts,
-                    &after,
-                    &mut NoProgress,
-                )
+                let r = imap::sync_mailbox(&mut conn, &mut store, mailbox, s.opts, &after, &mut NoProgress);
+                if let Ok(sync) = &r
+                    && sync.counts.new > 0
+                    && let Err(e) = super::process::run(s.ctx, s.cfg, &mut store, super::process::Which::New)
+                {
+                    s.ctx.note(&format!("watch: processing failed: {e:#}"));
+                }
+                r
             };
             match result {
                 Ok(r) => {
@@ -132,11 +123,7 @@ pub fn run(ctx: &Ctx, a: WatchArgs) -> anyhow::Result<Output> {
     let cfg = ctx.config()?;
     let imap_cfg = imap_config(&cfg)?;
     let opts = sync_options(imap_cfg, None)?;
-    let mailboxes = if a.mailboxes.is_empty() {
-        imap_cfg.mailboxes.clone()
-    } else {
-        a.mailboxes.clone()
-    };
+    let mailboxes = if a.mailboxes.is_empty() { imap_cfg.mailboxes.clone() } else { a.mailboxes.clone() };
     let password = imap_password(ctx, imap_cfg)?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -144,29 +131,13 @@ pub fn run(ctx: &Ctx, a: WatchArgs) -> anyhow::Result<Output> {
     }
     let (_lock, store) = ctx.open_store_for_writing(&cfg, "watch", 10)?;
     let store = Mutex::new(store);
-    let shared = Shared {
-        ctx,
-        imap: imap_cfg,
-        password: &password,
-        store: &store,
-        stop: &stop,
-        opts,
-        args: &a,
-    };
-    ctx.note(&format!(
-        "watching {} (stop with Ctrl-C or SIGTERM)",
-        mailboxes.join(", ")
-    ));
+    let shared =
+        Shared { ctx, cfg: &cfg, imap: imap_cfg, password: &password, store: &store, stop: &stop, opts, args: &a };
+    ctx.note(&format!("watching {} (stop with Ctrl-C or SIGTERM)", mailboxes.join(", ")));
     let totals: Vec<u64> = std::thread::scope(|scope| {
-        let handles: Vec<_> = mailboxes
-            .iter()
-            .map(|m| scope.spawn(|| watch_one(&shared, m)))
-            .collect();
+        let handles: Vec<_> = mailboxes.iter().map(|m| scope.spawn(|| watch_one(&shared, m))).collect();
         handles.into_iter().map(|h| h.join().unwrap_or(0)).collect()
     });
     let total: u64 = totals.iter().sum();
-    Ok(Output::new(
-        format!("watch stopped; {total} new messages stored"),
-        json!({ "event": "stopped", "new": total }),
-    ))
+    Ok(Output::new(format!("watch stopped; {total} new messages stored"), json!({ "event": "stopped", "new": total })))
 }

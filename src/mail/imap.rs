@@ -28,9 +28,7 @@ pub enum ImapError {
     Connect { addr: String, reason: String },
     #[error("{addr}: {reason}; nothing was sent")]
     Tls { addr: String, reason: String },
-    #[error(
-        "{0} does not offer STARTTLS; refusing to log in without TLS (use tls = \"implicit\" on its IMAPS port)"
-    )]
+    #[error("{0} does not offer STARTTLS; refusing to log in without TLS (use tls = \"implicit\" on its IMAPS port)")]
     NoStartTls(String),
     #[error(
         "tls = \"none\" needs allow_plaintext = true and a loopback address ({0} is not both); \
@@ -47,11 +45,7 @@ pub enum ImapError {
         "the connection to {addr} failed during {during}: {reason}. Everything committed is kept; \
          run again to resume"
     )]
-    Lost {
-        addr: String,
-        during: String,
-        reason: String,
-    },
+    Lost { addr: String, during: String, reason: String },
     #[error("{0}")]
     TlsConfig(#[from] super::tls::TlsConfigError),
     #[error(transparent)]
@@ -109,9 +103,7 @@ impl Write for Stream {
 
 impl SetReadTimeout for Stream {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> imap::Result<()> {
-        self.tcp()
-            .set_read_timeout(timeout)
-            .map_err(imap::Error::Io)
+        self.tcp().set_read_timeout(timeout).map_err(imap::Error::Io)
     }
 }
 
@@ -131,30 +123,18 @@ fn first_line(e: &imap::Error) -> String {
     s.lines().next().unwrap_or_default().to_string()
 }
 
-fn handshake(
-    tcp: TcpStream,
-    host: &str,
-    tls: Arc<rustls::ClientConfig>,
-    addr: &str,
-) -> Result<Stream, ImapError> {
-    let name = ServerName::try_from(host.to_string()).map_err(|_| ImapError::Tls {
-        addr: addr.into(),
-        reason: format!("{host:?} is not a valid server name"),
-    })?;
-    let conn = ClientConnection::new(tls, name).map_err(|e| ImapError::Tls {
-        addr: addr.into(),
-        reason: e.to_string(),
-    })?;
+fn handshake(tcp: TcpStream, host: &str, tls: Arc<rustls::ClientConfig>, addr: &str) -> Result<Stream, ImapError> {
+    let name = ServerName::try_from(host.to_string())
+        .map_err(|_| ImapError::Tls { addr: addr.into(), reason: format!("{host:?} is not a valid server name") })?;
+    let conn =
+        ClientConnection::new(tls, name).map_err(|e| ImapError::Tls { addr: addr.into(), reason: e.to_string() })?;
     let mut stream = StreamOwned::new(conn, tcp);
     // Finish the handshake now, so a bad certificate fails before any IMAP command.
     while stream.conn.is_handshaking() {
         stream
             .conn
             .complete_io(&mut stream.sock)
-            .map_err(|e| ImapError::Tls {
-                addr: addr.into(),
-                reason: super::tls::explain(&e),
-            })?;
+            .map_err(|e| ImapError::Tls { addr: addr.into(), reason: super::tls::explain(&e) })?;
     }
     Ok(Stream::Tls(Box::new(stream)))
 }
@@ -164,10 +144,8 @@ fn handshake(
 pub fn connect(cfg: &ImapConfig, password: &Secret) -> Result<Connection, ImapError> {
     let port = cfg.port();
     let addr_text = format!("{}:{port}", cfg.host);
-    let addrs: Vec<SocketAddr> = (cfg.host.as_str(), port)
-        .to_socket_addrs()
-        .map_err(|_| ImapError::Resolve(addr_text.clone()))?
-        .collect();
+    let addrs: Vec<SocketAddr> =
+        (cfg.host.as_str(), port).to_socket_addrs().map_err(|_| ImapError::Resolve(addr_text.clone()))?.collect();
     let timeout = Duration::from_secs(cfg.timeout_seconds.max(1));
     if cfg.tls == TlsMode::None
         && !(cfg.allow_plaintext && !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()))
@@ -185,14 +163,8 @@ pub fn connect(cfg: &ImapConfig, password: &Secret) -> Result<Connection, ImapEr
             Err(e) => last_err = e.to_string(),
         }
     }
-    let tcp = tcp.ok_or_else(|| ImapError::Connect {
-        addr: addr_text.clone(),
-        reason: last_err,
-    })?;
-    let socket = tcp.try_clone().map_err(|e| ImapError::Connect {
-        addr: addr_text.clone(),
-        reason: e.to_string(),
-    })?;
+    let tcp = tcp.ok_or_else(|| ImapError::Connect { addr: addr_text.clone(), reason: last_err })?;
+    let socket = tcp.try_clone().map_err(|e| ImapError::Connect { addr: addr_text.clone(), reason: e.to_string() })?;
     tcp.set_read_timeout(Some(timeout)).ok();
     tcp.set_write_timeout(Some(timeout)).ok();
     tcp.set_nodelay(true).ok();
@@ -226,25 +198,12 @@ pub fn connect(cfg: &ImapConfig, password: &Secret) -> Result<Connection, ImapEr
         }
     };
     client.debug = false; // the protocol trace would contain the password
-    let session = client
-        .login(&cfg.user, password.expose())
-        .map_err(|(e, _)| match e {
-            imap::Error::No(n) => ImapError::Login {
-                user: cfg.user.clone(),
-                reason: n.information,
-            },
-            imap::Error::Bad(b) => ImapError::Login {
-                user: cfg.user.clone(),
-                reason: b.information,
-            },
-            other => lost("LOGIN", &other),
-        })?;
-    Ok(Connection {
-        session,
-        addr: addr_text,
-        timeout,
-        socket,
-    })
+    let session = client.login(&cfg.user, password.expose()).map_err(|(e, _)| match e {
+        imap::Error::No(n) => ImapError::Login { user: cfg.user.clone(), reason: n.information },
+        imap::Error::Bad(b) => ImapError::Login { user: cfg.user.clone(), reason: b.information },
+        other => lost("LOGIN", &other),
+    })?;
+    Ok(Connection { session, addr: addr_text, timeout, socket })
 }
 
 /// Read one CRLF-terminated line, a byte at a time, so that nothing the server
@@ -271,11 +230,7 @@ fn read_line_raw(tcp: &mut TcpStream, addr: &str) -> Result<String, ImapError> {
                 }
             }
             Err(e) => {
-                return Err(ImapError::Lost {
-                    addr: addr.into(),
-                    during: "STARTTLS".into(),
-                    reason: e.to_string(),
-                });
+                return Err(ImapError::Lost { addr: addr.into(), during: "STARTTLS".into(), reason: e.to_string() });
             }
         }
     }
@@ -298,9 +253,7 @@ fn starttls(tcp: &mut TcpStream, addr: &str) -> Result<(), ImapError> {
     loop {
         let line = read_line_raw(tcp, addr)?;
         if line.starts_with("* CAPABILITY") {
-            has_starttls = line
-                .split_whitespace()
-                .any(|w| w.eq_ignore_ascii_case("STARTTLS"));
+            has_starttls = line.split_whitespace().any(|w| w.eq_ignore_ascii_case("STARTTLS"));
         } else if line.starts_with("S1 ") {
             break;
         }
@@ -325,10 +278,7 @@ fn check_greeting(g: &[u8]) -> Result<(), ImapError> {
     if s.starts_with("* OK") || s.starts_with("* PREAUTH") {
         Ok(())
     } else {
-        Err(ImapError::Greeting(crate::term::sanitize(
-            s.trim_end(),
-            false,
-        )))
+        Err(ImapError::Greeting(crate::term::sanitize(s.trim_end(), false)))
     }
 }
 
@@ -344,11 +294,7 @@ pub struct SyncOptions {
 
 impl Default for SyncOptions {
     fn default() -> Self {
-        SyncOptions {
-            max_message_size: 50 * 1024 * 1024,
-            batch_messages: 500,
-            batch_bytes: 16 * 1024 * 1024,
-        }
+        SyncOptions { max_message_size: 50 * 1024 * 1024, batch_messages: 500, batch_bytes: 16 * 1024 * 1024 }
     }
 }
 
@@ -390,35 +336,21 @@ pub fn sync_mailbox(
 ) -> Result<MailboxSync, ImapError> {
     let addr = conn.addr.clone();
     let lost = |during: &str, e: &imap::Error| match e {
-        imap::Error::No(_) | imap::Error::Bad(_) => ImapError::Mailbox {
-            mailbox: mailbox.into(),
-            reason: first_line(e),
-        },
-        _ => ImapError::Lost {
-            addr: addr.clone(),
-            during: during.into(),
-            reason: first_line(e),
-        },
+        imap::Error::No(_) | imap::Error::Bad(_) => {
+            ImapError::Mailbox { mailbox: mailbox.into(), reason: first_line(e) }
+        }
+        _ => ImapError::Lost { addr: addr.clone(), during: during.into(), reason: first_line(e) },
     };
     let writes = after.keyword.is_some() || after.move_to.is_some();
-    let mb = if writes {
-        conn.session.select(mailbox)
-    } else {
-        conn.session.examine(mailbox)
-    }
-    .map_err(|e| match e {
-        imap::Error::No(_) | imap::Error::Bad(_) => ImapError::Mailbox {
-            mailbox: mailbox.into(),
-            reason: first_line(&e),
-        },
-        other => lost(&format!("opening {mailbox}"), &other),
-    })?;
+    let mb =
+        if writes { conn.session.select(mailbox) } else { conn.session.examine(mailbox) }.map_err(|e| match e {
+            imap::Error::No(_) | imap::Error::Bad(_) => {
+                ImapError::Mailbox { mailbox: mailbox.into(), reason: first_line(&e) }
+            }
+            other => lost(&format!("opening {mailbox}"), &other),
+        })?;
     let uidvalidity = mb.uid_validity.unwrap_or(0);
-    let mut out = MailboxSync {
-        mailbox: mailbox.into(),
-        uidvalidity,
-        ..MailboxSync::default()
-    };
+    let mut out = MailboxSync { mailbox: mailbox.into(), uidvalidity, ..MailboxSync::default() };
     let state = store.mailbox_state(mailbox)?;
     let mut last_uid = match state {
         Some(s) if s.uidvalidity == uidvalidity => s.last_uid,
@@ -432,10 +364,7 @@ pub fn sync_mailbox(
         None => 0,
     };
     let retry = store.oversize_uids(mailbox, uidvalidity, opts.max_message_size)?;
-    let nothing_new = mb.exists == 0
-        || mb
-            .uid_next
-            .is_some_and(|next| next.saturating_sub(1) <= last_uid);
+    let nothing_new = mb.exists == 0 || mb.uid_next.is_some_and(|next| next.saturating_sub(1) <= last_uid);
     if nothing_new && retry.is_empty() {
         // The no-op path: one EXAMINE, no FETCH, whatever the mailbox size.
         if mb.exists == 0 && last_uid == 0 && state.is_none() {
@@ -462,10 +391,8 @@ pub fn sync_mailbox(
     }
     if !retry.is_empty() {
         let set = uid_set(&retry);
-        let sizes = conn
-            .session
-            .uid_fetch(set, "(UID RFC822.SIZE)")
-            .map_err(|e| lost("re-listing placeholders", &e))?;
+        let sizes =
+            conn.session.uid_fetch(set, "(UID RFC822.SIZE)").map_err(|e| lost("re-listing placeholders", &e))?;
         for f in sizes.iter() {
             if let (Some(uid), Some(size)) = (f.uid, f.size)
                 && !todo.iter().any(|(u, _)| *u == uid)
@@ -484,8 +411,7 @@ pub fn sync_mailbox(
         let mut bytes = 0u64;
         while i < todo.len() && batch.len() < opts.batch_messages {
             let (uid, size) = todo[i];
-            if size <= opts.max_message_size && !batch.is_empty() && bytes + size > opts.batch_bytes
-            {
+            if size <= opts.max_message_size && !batch.is_empty() && bytes + size > opts.batch_bytes {
                 break;
             }
             if size <= opts.max_message_size {
@@ -494,20 +420,13 @@ pub fn sync_mailbox(
             batch.push((uid, size));
             i += 1;
         }
-        let wanted: Vec<u32> = batch
-            .iter()
-            .filter(|(_, s)| *s <= opts.max_message_size)
-            .map(|(u, _)| *u)
-            .collect();
+        let wanted: Vec<u32> = batch.iter().filter(|(_, s)| *s <= opts.max_message_size).map(|(u, _)| *u).collect();
         let fetched = if wanted.is_empty() {
             None
         } else {
             Some(
                 conn.session
-                    .uid_fetch(
-                        uid_set(&wanted),
-                        "(UID RFC822.SIZE INTERNALDATE FLAGS BODY.PEEK[])",
-                    )
+                    .uid_fetch(uid_set(&wanted), "(UID RFC822.SIZE INTERNALDATE FLAGS BODY.PEEK[])")
                     .map_err(|e| lost(&format!("fetching from {mailbox}"), &e))?,
             )
         };
@@ -524,10 +443,7 @@ pub fn sync_mailbox(
                 });
                 continue;
             }
-            let Some(f) = fetched
-                .as_ref()
-                .and_then(|fs| fs.iter().find(|f| f.uid == Some(uid)))
-            else {
+            let Some(f) = fetched.as_ref().and_then(|fs| fs.iter().find(|f| f.uid == Some(uid))) else {
                 // Expunged between listing and fetching: it is gone from the server.
                 continue;
             };
@@ -543,12 +459,7 @@ pub fn sync_mailbox(
                 },
             });
         }
-        let batch_last = batch
-            .iter()
-            .map(|(u, _)| *u)
-            .max()
-            .unwrap_or(last_uid)
-            .max(last_uid);
+        let batch_last = batch.iter().map(|(u, _)| *u).max().unwrap_or(last_uid).max(last_uid);
         let counts = store.ingest_batch(mailbox, uidvalidity, batch_last, &items)?;
         last_uid = batch_last;
         out.counts.new += counts.new;
@@ -567,8 +478,7 @@ pub fn sync_mailbox(
 fn after_store(conn: &mut Connection, uids: &[u32], after: &AfterStore<'_>) -> imap::Result<()> {
     let set = uid_set(uids);
     if let Some(k) = after.keyword {
-        conn.session
-            .uid_store(&set, format!("+FLAGS.SILENT ({k})"))?;
+        conn.session.uid_store(&set, format!("+FLAGS.SILENT ({k})"))?;
     }
     if let Some(m) = after.move_to {
         conn.session.uid_mv(&set, m)?;
@@ -590,11 +500,7 @@ pub fn uid_set(uids: &[u32]) -> String {
             i += 1;
             end = sorted[i];
         }
-        parts.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}:{end}")
-        });
+        parts.push(if start == end { start.to_string() } else { format!("{start}:{end}") });
         i += 1;
     }
     parts.join(",")
@@ -603,12 +509,7 @@ pub fn uid_set(uids: &[u32]) -> String {
 impl Connection {
     /// Wait in IDLE until the mailbox changes, `max` passes, or `stop` returns true
     /// (checked every `tick`). Returns true when the mailbox may have changed.
-    pub fn idle(
-        &mut self,
-        max: Duration,
-        tick: Duration,
-        stop: &dyn Fn() -> bool,
-    ) -> Result<bool, ImapError> {
+    pub fn idle(&mut self, max: Duration, tick: Duration, stop: &dyn Fn() -> bool) -> Result<bool, ImapError> {
         let start = Instant::now();
         let addr = self.addr.clone();
         loop {
@@ -630,11 +531,7 @@ impl Connection {
                 Ok(imap::extensions::idle::WaitOutcome::MailboxChanged) => return Ok(true),
                 Ok(imap::extensions::idle::WaitOutcome::TimedOut) => continue,
                 Err(e) => {
-                    return Err(ImapError::Lost {
-                        addr,
-                        during: "IDLE".into(),
-                        reason: first_line(&e),
-                    });
+                    return Err(ImapError::Lost { addr, during: "IDLE".into(), reason: first_line(&e) });
                 }
             }
         }

@@ -5,10 +5,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("cannot read {}: {source}", .path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{} is neither a message file, an mbox, nor a Maildir", .0.display())]
     Unknown(PathBuf),
 }
@@ -22,19 +19,13 @@ pub struct Found {
 /// Every message under `path`: a Maildir (cur/ and new/), a directory of message
 /// files, an mbox (first line `From `), or a single message file.
 pub fn read(path: &Path) -> Result<Vec<Found>, ImportError> {
-    let err = |source| ImportError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
+    let err = |source| ImportError::Read { path: path.to_path_buf(), source };
     let meta = std::fs::metadata(path).map_err(err)?;
     if meta.is_dir() {
         let mut files = Vec::new();
         let maildir = path.join("cur").is_dir() || path.join("new").is_dir();
-        let dirs: Vec<PathBuf> = if maildir {
-            vec![path.join("cur"), path.join("new")]
-        } else {
-            vec![path.to_path_buf()]
-        };
+        let dirs: Vec<PathBuf> =
+            if maildir { vec![path.join("cur"), path.join("new")] } else { vec![path.to_path_buf()] };
         for d in dirs {
             let Ok(rd) = std::fs::read_dir(&d) else {
                 continue;
@@ -61,24 +52,15 @@ pub fn read(path: &Path) -> Result<Vec<Found>, ImportError> {
 }
 
 fn read_file(path: &Path) -> Result<Vec<Found>, ImportError> {
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Read { path: path.to_path_buf(), source })?;
     if bytes.starts_with(b"From ") {
         return Ok(split_mbox(&bytes)
             .into_iter()
             .enumerate()
-            .map(|(i, raw)| Found {
-                origin: format!("{}#{}", path.display(), i + 1),
-                raw,
-            })
+            .map(|(i, raw)| Found { origin: format!("{}#{}", path.display(), i + 1), raw })
             .collect());
     }
-    Ok(vec![Found {
-        origin: path.display().to_string(),
-        raw: bytes,
-    }])
+    Ok(vec![Found { origin: path.display().to_string(), raw: bytes }])
 }
 
 /// Split an mbox (mboxrd or mboxo) into messages: each starts at a `From ` line at

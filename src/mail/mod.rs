@@ -4,4 +4,5 @@
 
 pub mod imap;
 pub mod import;
+pub mod mime;
 pub mod tls;

@@ -10,10 +10,7 @@ use rustls_pki_types::pem::PemObject;
 #[derive(Debug, thiserror::Error)]
 pub enum TlsConfigError {
     #[error("cannot read the CA file {}: {reason}", .path.display())]
-    CaFile {
-        path: std::path::PathBuf,
-        reason: String,
-    },
+    CaFile { path: std::path::PathBuf, reason: String },
     #[error("the CA file {} holds no certificate", .0.display())]
     EmptyCa(std::path::PathBuf),
     #[error("TLS setup: {0}")]
@@ -30,23 +27,14 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, TlsCon
     }
     if let Some(path) = ca_file {
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .map_err(|e| TlsConfigError::CaFile {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?
+            .map_err(|e| TlsConfigError::CaFile { path: path.to_path_buf(), reason: e.to_string() })?
             .collect::<Result<_, _>>()
-            .map_err(|e| TlsConfigError::CaFile {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| TlsConfigError::CaFile { path: path.to_path_buf(), reason: e.to_string() })?;
         if certs.is_empty() {
             return Err(TlsConfigError::EmptyCa(path.to_path_buf()));
         }
         for c in certs {
-            roots.add(c).map_err(|e| TlsConfigError::CaFile {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
+            roots.add(c).map_err(|e| TlsConfigError::CaFile { path: path.to_path_buf(), reason: e.to_string() })?;
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -60,14 +48,8 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, TlsCon
 
 /// A person-readable reason for a failed TLS handshake.
 pub fn explain(err: &std::io::Error) -> String {
-    let inner = err
-        .get_ref()
-        .map(|e| e.to_string())
-        .unwrap_or_else(|| err.to_string());
-    if let Some(rustls_err) = err
-        .get_ref()
-        .and_then(|e| e.downcast_ref::<rustls::Error>())
-    {
+    let inner = err.get_ref().map(|e| e.to_string()).unwrap_or_else(|| err.to_string());
+    if let Some(rustls_err) = err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
         use rustls::{CertificateError as C, Error as E};
         return match rustls_err {
             E::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {

@@ -13,9 +13,7 @@ use std::time::SystemTime;
 use pgp::crypto::SessionKey;
 use pgp::packet::{PKESK, SKESK};
 use pgp::parse::Parse;
-use pgp::parse::stream::{
-    DecryptionHelper, DecryptorBuilder, MessageLayer, MessageStructure, VerificationHelper,
-};
+use pgp::parse::stream::{DecryptionHelper, DecryptorBuilder, MessageLayer, MessageStructure, VerificationHelper};
 use pgp::serialize::stream::{Encryptor, LiteralWriter, Message};
 use pgp::types::SymmetricAlgorithm;
 use pgp::{Cert, KeyHandle};
@@ -32,9 +30,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_plaintext: 64 * 1024 * 1024,
-        }
+        Limits { max_plaintext: 64 * 1024 * 1024 }
     }
 }
 
@@ -42,9 +38,7 @@ impl Default for Limits {
 pub enum DecryptError {
     #[error("not encrypted to any team key; it is for {}", if .0.is_empty() { "an unnamed recipient".to_string() } else { .0.join(", ") })]
     NoMatchingKey(Vec<String>),
-    #[error(
-        "the plaintext exceeds the limit of {0} bytes (a compression bomb?); raise the limit to read it"
-    )]
+    #[error("the plaintext exceeds the limit of {0} bytes (a compression bomb?); raise the limit to read it")]
     TooLarge(usize),
     #[error("the message failed its integrity check or is malformed: {0}")]
     Integrity(String),
@@ -71,22 +65,36 @@ pub struct Decrypted {
 
 struct Helper<'a> {
     keys: &'a [Cert],
-    verify_with: &'a [Cert],
+    checker: Checker<'a>,
     now: SystemTime,
     recipients: Vec<String>,
     used: Option<String>,
-    signatures: Vec<SignatureCheck>,
 }
 
 impl VerificationHelper for Helper<'_> {
     fn get_certs(&mut self, ids: &[KeyHandle]) -> pgp::Result<Vec<Cert>> {
+        self.checker.get_certs(ids)
+    }
+
+    fn check(&mut self, structure: MessageStructure) -> pgp::Result<()> {
+        self.checker.check(structure)
+    }
+}
+
+/// Collects signature results against a set of known certificates; never fails a
+/// message for its signatures (the caller decides what they mean).
+pub(crate) struct Checker<'a> {
+    pub verify_with: &'a [Cert],
+    pub now: SystemTime,
+    pub signatures: Vec<SignatureCheck>,
+}
+
+impl VerificationHelper for Checker<'_> {
+    fn get_certs(&mut self, ids: &[KeyHandle]) -> pgp::Result<Vec<Cert>> {
         Ok(self
             .verify_with
             .iter()
-            .filter(|c| {
-                c.keys()
-                    .any(|k| ids.iter().any(|id| id.aliases(k.key().key_handle())))
-            })
+            .filter(|c| c.keys().any(|k| ids.iter().any(|id| id.aliases(k.key().key_handle()))))
             .cloned()
             .collect())
     }
@@ -105,19 +113,13 @@ impl VerificationHelper for Helper<'_> {
                         Err(e) => {
                             use pgp::parse::stream::VerificationError as V;
                             let (status, signer) = match &e {
-                                V::MissingKey { sig } => {
-                                    ("unknown-key", sig.get_issuers().first().map(|h| h.to_hex()))
-                                }
+                                V::MissingKey { sig } => ("unknown-key", sig.get_issuers().first().map(|h| h.to_hex())),
                                 V::BadKey { ka, .. } | V::BadSignature { ka, .. } => {
                                     ("bad", Some(fpr_hex(&ka.cert().fingerprint())))
                                 }
                                 _ => ("bad", None),
                             };
-                            SignatureCheck {
-                                status,
-                                signer,
-                                signer_addresses: Vec::new(),
-                            }
+                            SignatureCheck { status, signer, signer_addresses: Vec::new() }
                         }
                     };
                     self.signatures.push(check);
@@ -146,22 +148,13 @@ impl DecryptionHelper for Helper<'_> {
         let p = policy();
         for pkesk in pkesks {
             let rcpt = pkesk.recipient();
-            self.recipients.push(
-                rcpt.as_ref()
-                    .map(|r| r.to_hex())
-                    .unwrap_or_else(|| "anonymous".into()),
-            );
+            self.recipients.push(rcpt.as_ref().map(|r| r.to_hex()).unwrap_or_else(|| "anonymous".into()));
             for cert in self.keys {
                 // Old encryption subkeys stay usable for decryption: no alive() filter.
                 let Ok(vc) = cert.with_policy(&p, self.now) else {
                     continue;
                 };
-                for ka in vc
-                    .keys()
-                    .unencrypted_secret()
-                    .for_transport_encryption()
-                    .for_storage_encryption()
-                {
+                for ka in vc.keys().unencrypted_secret().for_transport_encryption().for_storage_encryption() {
                     let matches = match &rcpt {
                         Some(r) => r.aliases(ka.key().key_handle()),
                         None => true,
@@ -195,14 +188,8 @@ pub fn decrypt(
     now: SystemTime,
 ) -> Result<Decrypted, DecryptError> {
     let p = policy();
-    let helper = Helper {
-        keys,
-        verify_with,
-        now,
-        recipients: Vec::new(),
-        used: None,
-        signatures: Vec::new(),
-    };
+    let checker = Checker { verify_with, now, signatures: Vec::new() };
+    let helper = Helper { keys, checker, now, recipients: Vec::new(), used: None };
     let mut recipients_seen = Vec::new();
     let decryptor = DecryptorBuilder::from_bytes(message)
         .map_err(|e| DecryptError::Integrity(e.to_string()))?
@@ -218,38 +205,32 @@ pub fn decrypt(
             return Err(DecryptError::Integrity(chain(&e)));
         }
     };
-    let mut plaintext = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = decryptor
-            .read(&mut buf)
-            .map_err(|e| DecryptError::Integrity(e.to_string()))?;
-        if n == 0 {
-            break;
-        }
-        if plaintext.len() + n > limits.max_plaintext {
-            return Err(DecryptError::TooLarge(limits.max_plaintext));
-        }
-        plaintext.extend_from_slice(&buf[..n]);
-    }
+    let plaintext = read_capped(&mut decryptor, limits.max_plaintext)?;
     if !decryptor.message_processed() {
-        return Err(DecryptError::Integrity(
-            "the message did not end where it should".into(),
-        ));
+        return Err(DecryptError::Integrity("the message did not end where it should".into()));
     }
     let helper = decryptor.into_helper();
-    Ok(Decrypted {
-        plaintext,
-        decrypted_with: helper.used,
-        signatures: helper.signatures,
-    })
+    Ok(Decrypted { plaintext, decrypted_with: helper.used, signatures: helper.checker.signatures })
 }
 
-fn chain(e: &anyhow::Error) -> String {
-    e.chain()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
+/// Read everything, stopping with [`DecryptError::TooLarge`] past `max` bytes.
+pub(crate) fn read_capped(r: &mut dyn Read, max: usize) -> Result<Vec<u8>, DecryptError> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = r.read(&mut buf).map_err(|e| DecryptError::Integrity(e.to_string()))?;
+        if n == 0 {
+            return Ok(out);
+        }
+        if out.len() + n > max {
+            return Err(DecryptError::TooLarge(max));
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+pub(crate) fn chain(e: &anyhow::Error) -> String {
+    e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
 }
 
 /// The recipient key IDs named by a message's PKESK packets.
@@ -261,16 +242,9 @@ pub fn pkesk_recipients(message: &[u8]) -> Vec<String> {
     };
     while let PacketParserResult::Some(pp) = ppr {
         if let pgp::Packet::PKESK(p) = &pp.packet {
-            out.push(
-                p.recipient()
-                    .map(|r| r.to_hex())
-                    .unwrap_or_else(|| "anonymous".into()),
-            );
+            out.push(p.recipient().map(|r| r.to_hex()).unwrap_or_else(|| "anonymous".into()));
         }
-        if matches!(
-            pp.packet,
-            pgp::Packet::SEIP(_) | pgp::Packet::Literal(_) | pgp::Packet::CompressedData(_)
-        ) {
+        if matches!(pp.packet, pgp::Packet::SEIP(_) | pgp::Packet::Literal(_) | pgp::Packet::CompressedData(_)) {
             break;
         }
         match pp.next() {
@@ -287,13 +261,7 @@ pub fn encrypt_to(recipients: &[Cert], data: &[u8], now: SystemTime) -> anyhow::
     let mut keys = Vec::new();
     for c in recipients {
         let vc = c.with_policy(&p, now)?;
-        keys.extend(
-            vc.keys()
-                .supported()
-                .alive()
-                .revoked(false)
-                .for_transport_encryption(),
-        );
+        keys.extend(vc.keys().supported().alive().revoked(false).for_transport_encryption());
     }
     if keys.is_empty() {
         anyhow::bail!("no recipient has an encryption key that is valid now");

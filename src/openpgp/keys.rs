@@ -33,26 +33,16 @@ pub enum KeyError {
     PublicOnly(PathBuf),
     #[error("{} holds {count} keys; export just the team key into its own file", .path.display())]
     Several { path: PathBuf, count: usize },
-    #[error(
-        "the passphrase does not unlock the team key; check the configured [key] passphrase source"
-    )]
+    #[error("the passphrase does not unlock the team key; check the configured [key] passphrase source")]
     WrongPassphrase,
-    #[error(
-        "the team key is passphrase-protected but no passphrase source is configured; set [key] passphrase"
-    )]
+    #[error("the team key is passphrase-protected but no passphrase source is configured; set [key] passphrase")]
     NeedPassphrase,
     #[error("the key has no {0} that is valid now under the standard policy")]
     NoUsableKey(&'static str),
     #[error("cannot write {}: {source}", .path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     #[error("cannot read {}: {source}", .path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("OpenPGP: {0}")]
     Pgp(String),
 }
@@ -80,16 +70,9 @@ pub struct NewKey<'a> {
 
 /// `Team Name <address>`, or the bare address when there is no name.
 pub fn team_userid(name: &str, address: &str) -> UserID {
-    let clean: String = name
-        .chars()
-        .filter(|c| !c.is_control() && *c != '<' && *c != '>')
-        .collect();
+    let clean: String = name.chars().filter(|c| !c.is_control() && *c != '<' && *c != '>').collect();
     let clean = clean.trim();
-    if clean.is_empty() {
-        UserID::from(format!("<{address}>"))
-    } else {
-        UserID::from(format!("{clean} <{address}>"))
-    }
+    if clean.is_empty() { UserID::from(format!("<{address}>")) } else { UserID::from(format!("{clean} <{address}>")) }
 }
 
 /// Generate a key: certification-only primary, a signing subkey, an encryption subkey,
@@ -106,13 +89,7 @@ pub fn generate(spec: &NewKey<'_>) -> Result<(Cert, Signature), KeyError> {
         .set_validity_period(spec.validity)
         .set_primary_key_flags(KeyFlags::empty().set_certification())
         .add_signing_subkey()
-        .add_subkey(
-            KeyFlags::empty()
-                .set_transport_encryption()
-                .set_storage_encryption(),
-            None,
-            None,
-        )
+        .add_subkey(KeyFlags::empty().set_transport_encryption().set_storage_encryption(), None, None)
         .set_password(spec.password.clone());
     for a in spec.addresses {
         b = b.add_userid(team_userid(spec.team_name, a));
@@ -168,12 +145,7 @@ impl KeyStore {
     pub fn save(&self, cert: &Cert) -> Result<(), KeyError> {
         let bytes = cert.as_tsk().armored().to_vec().map_err(pgp_err)?;
         write_private(&self.secret_path(), &bytes)?;
-        let public = cert
-            .clone()
-            .strip_secret_key_material()
-            .armored()
-            .to_vec()
-            .map_err(pgp_err)?;
+        let public = cert.clone().strip_secret_key_material().armored().to_vec().map_err(pgp_err)?;
         write_private(&self.public_path(), &public)
     }
 
@@ -181,15 +153,9 @@ impl KeyStore {
     pub fn load_public(&self) -> Result<Cert, KeyError> {
         let path = self.public_path();
         let bytes = fs::read(&path).map_err(|_| KeyError::NotFound(self.dir.clone()))?;
-        let mut certs = parse_certs(&bytes).map_err(|reason| KeyError::Corrupt {
-            path: path.clone(),
-            reason,
-        })?;
+        let mut certs = parse_certs(&bytes).map_err(|reason| KeyError::Corrupt { path: path.clone(), reason })?;
         if certs.len() != 1 {
-            return Err(KeyError::Several {
-                path,
-                count: certs.len(),
-            });
+            return Err(KeyError::Several { path, count: certs.len() });
         }
         Ok(certs.remove(0))
     }
@@ -205,28 +171,20 @@ impl KeyStore {
         let mut w = pgp::armor::Writer::new(&mut bytes, pgp::armor::Kind::PublicKey)
             .map_err(|e| KeyError::Pgp(e.to_string()))?;
         // A revocation certificate is the primary key with its revocation signature.
-        Packet::from(cert.primary_key().key().clone())
-            .serialize(&mut w)
-            .map_err(pgp_err)?;
-        Packet::from(rev.clone())
-            .serialize(&mut w)
-            .map_err(pgp_err)?;
+        Packet::from(cert.primary_key().key().clone()).serialize(&mut w).map_err(pgp_err)?;
+        Packet::from(rev.clone()).serialize(&mut w).map_err(pgp_err)?;
         w.finalize().map_err(|e| KeyError::Pgp(e.to_string()))?;
         write_private(&self.revocation_path(), &bytes)
     }
 
     /// Keep an old key for decrypting old reports.
     pub fn retire(&self, cert: &Cert) -> Result<PathBuf, KeyError> {
-        let path = self
-            .retired_dir()
-            .join(format!("{}.asc", fpr_hex(&cert.fingerprint())));
+        let path = self.retired_dir().join(format!("{}.asc", fpr_hex(&cert.fingerprint())));
         let bytes = cert.as_tsk().armored().to_vec().map_err(pgp_err)?;
         write_private(&path, &bytes)?;
         let rev = self.revocation_path();
         if rev.exists() {
-            let to = self
-                .retired_dir()
-                .join(format!("{}.rev", fpr_hex(&cert.fingerprint())));
+            let to = self.retired_dir().join(format!("{}.rev", fpr_hex(&cert.fingerprint())));
             fs::rename(&rev, &to).map_err(|source| KeyError::Write { path: to, source })?;
         }
         Ok(path)
@@ -255,29 +213,17 @@ impl KeyStore {
 
 /// Read a file holding exactly one secret key.
 pub fn read_tsk(path: &Path) -> Result<Cert, KeyError> {
-    let bytes = fs::read(path).map_err(|source| KeyError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let certs = parse_certs(&bytes).map_err(|reason| KeyError::Corrupt {
-        path: path.to_path_buf(),
-        reason,
-    })?;
+    let bytes = fs::read(path).map_err(|source| KeyError::Read { path: path.to_path_buf(), source })?;
+    let certs = parse_certs(&bytes).map_err(|reason| KeyError::Corrupt { path: path.to_path_buf(), reason })?;
     let count = certs.len();
     let mut it = certs.into_iter();
     let cert = match (it.next(), count) {
         (Some(c), 1) => c,
         (None, _) => {
-            return Err(KeyError::Corrupt {
-                path: path.to_path_buf(),
-                reason: "no key found".into(),
-            });
+            return Err(KeyError::Corrupt { path: path.to_path_buf(), reason: "no key found".into() });
         }
         _ => {
-            return Err(KeyError::Several {
-                path: path.to_path_buf(),
-                count,
-            });
+            return Err(KeyError::Several { path: path.to_path_buf(), count });
         }
     };
     if !cert.is_tsk() {
@@ -304,17 +250,11 @@ pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, String> {
 
 /// Write a file only its owner can read, atomically, in a 0700 directory.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
-    let err = |source| KeyError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
+    let err = |source| KeyError::Write { path: path.to_path_buf(), source };
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir).map_err(err)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .permissions(private_mode(0o600))
-        .tempfile_in(dir)
-        .map_err(err)?;
+    let mut tmp =
+        tempfile::Builder::new().prefix(".tmp-").permissions(private_mode(0o600)).tempfile_in(dir).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
@@ -335,9 +275,7 @@ fn private_mode(mode: u32) -> fs::Permissions {
 
 /// Whether any secret key material in the key is passphrase-encrypted.
 pub fn is_protected(cert: &Cert) -> bool {
-    cert.keys()
-        .secret()
-        .any(|ka| !ka.key().has_unencrypted_secret())
+    cert.keys().secret().any(|ka| !ka.key().has_unencrypted_secret())
 }
 
 /// Decrypt every secret key in `cert` with `password` (no-op for unprotected keys).
@@ -351,21 +289,14 @@ pub fn unlock(cert: &Cert, password: Option<&Password>) -> Result<Cert, KeyError
         if ka.key().has_unencrypted_secret() {
             continue;
         }
-        let key = ka
-            .key()
-            .clone()
-            .decrypt_secret(password)
-            .map_err(|_| KeyError::WrongPassphrase)?;
+        let key = ka.key().clone().decrypt_secret(password).map_err(|_| KeyError::WrongPassphrase)?;
         unlocked.push(if ka.primary() {
             Packet::from(key.role_into_primary())
         } else {
             Packet::from(key.role_into_subordinate())
         });
     }
-    cert.clone()
-        .insert_packets(unlocked)
-        .map(|(c, _)| c)
-        .map_err(pgp_err)
+    cert.clone().insert_packets(unlocked).map(|(c, _)| c).map_err(pgp_err)
 }
 
 /// Encrypt every secret key in an unlocked `cert` with `password`.
@@ -379,10 +310,7 @@ pub fn protect(cert: &Cert, password: &Password) -> Result<Cert, KeyError> {
             Packet::from(key.role_into_subordinate())
         });
     }
-    cert.clone()
-        .insert_packets(locked)
-        .map(|(c, _)| c)
-        .map_err(pgp_err)
+    cert.clone().insert_packets(locked).map(|(c, _)| c).map_err(pgp_err)
 }
 
 fn primary_keypair(cert: &Cert) -> Result<KeyPair, KeyError> {
@@ -414,21 +342,12 @@ pub fn signing_keypair(cert: &Cert, now: SystemTime) -> Result<KeyPair, KeyError
 /// The newest self-signature on the certificate.
 fn newest_self_signature(cert: &Cert) -> Option<SystemTime> {
     let pk = cert.primary_key();
-    let mut times: Vec<SystemTime> = pk
-        .self_signatures()
-        .filter_map(|s| s.signature_creation_time())
-        .collect();
+    let mut times: Vec<SystemTime> = pk.self_signatures().filter_map(|s| s.signature_creation_time()).collect();
     for u in cert.userids() {
-        times.extend(
-            u.self_signatures()
-                .filter_map(|s| s.signature_creation_time()),
-        );
+        times.extend(u.self_signatures().filter_map(|s| s.signature_creation_time()));
     }
     for k in cert.keys().subkeys() {
-        times.extend(
-            k.self_signatures()
-                .filter_map(|s| s.signature_creation_time()),
-        );
+        times.extend(k.self_signatures().filter_map(|s| s.signature_creation_time()));
     }
     times.into_iter().max()
 }
@@ -462,11 +381,7 @@ pub fn extend(cert: &Cert, expiry: SystemTime, now: SystemTime) -> Result<Cert, 
     let vc = cert.with_policy(&p, now).map_err(pgp_err)?;
     let mut primary = primary_keypair(cert)?;
     let mut sigs: Vec<Packet> = Vec::new();
-    for s in vc
-        .primary_key()
-        .set_expiration_time(&mut primary, Some(expiry))
-        .map_err(pgp_err)?
-    {
+    for s in vc.primary_key().set_expiration_time(&mut primary, Some(expiry)).map_err(pgp_err)? {
         sigs.push(s.into());
     }
     for ka in vc.keys().subkeys().revoked(false) {
@@ -484,10 +399,7 @@ pub fn extend(cert: &Cert, expiry: SystemTime, now: SystemTime) -> Result<Cert, 
         .map_err(pgp_err)?;
         sigs.extend(new.into_iter().map(Packet::from));
     }
-    cert.clone()
-        .insert_packets(sigs)
-        .map(|(c, _)| c)
-        .map_err(pgp_err)
+    cert.clone().insert_packets(sigs).map(|(c, _)| c).map_err(pgp_err)
 }
 
 /// `certifier` (unlocked) certifies each of `target`'s user IDs: the old team key
@@ -513,11 +425,7 @@ pub fn minimise(cert: &Cert, addresses: &[String], own: &[Fingerprint]) -> Resul
     let public = cert.clone().strip_secret_key_material();
     let wanted: Vec<String> = addresses.iter().map(|a| a.to_ascii_lowercase()).collect();
     let own: Vec<KeyHandle> = own.iter().map(|f| KeyHandle::from(f.clone())).collect();
-    let by_own = |s: &Signature| {
-        s.get_issuers()
-            .iter()
-            .any(|i| own.iter().any(|o| o.aliases(i)))
-    };
+    let by_own = |s: &Signature| s.get_issuers().iter().any(|i| own.iter().any(|o| o.aliases(i)));
 
     let mut packets: Vec<Packet> = Vec::new();
     let pk = public.primary_key();
@@ -532,12 +440,7 @@ pub fn minimise(cert: &Cert, addresses: &[String], own: &[Fingerprint]) -> Resul
         packets.push(ua.userid().clone().into());
         packets.extend(ua.self_signatures().cloned().map(Packet::from));
         packets.extend(ua.self_revocations().cloned().map(Packet::from));
-        packets.extend(
-            ua.certifications()
-                .filter(|s| by_own(s))
-                .cloned()
-                .map(Packet::from),
-        );
+        packets.extend(ua.certifications().filter(|s| by_own(s)).cloned().map(Packet::from));
     }
     for ka in public.keys().subkeys() {
         packets.push(ka.key().clone().into());
@@ -581,19 +484,13 @@ pub struct SubkeyInfo {
 }
 
 fn ts(t: SystemTime) -> String {
-    jiff::Timestamp::try_from(t)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| "?".into())
+    jiff::Timestamp::try_from(t).map(|t| t.to_string()).unwrap_or_else(|_| "?".into())
 }
 
-fn algorithm<P: pgp::packet::key::KeyParts, R: pgp::packet::key::KeyRole>(
-    key: &pgp::packet::Key<P, R>,
-) -> String {
+fn algorithm<P: pgp::packet::key::KeyParts, R: pgp::packet::key::KeyRole>(key: &pgp::packet::Key<P, R>) -> String {
     use pgp::crypto::mpi::PublicKey as M;
     let curve = match key.mpis() {
-        M::EdDSA { curve, .. } | M::ECDH { curve, .. } | M::ECDSA { curve, .. } => {
-            Some(curve.to_string())
-        }
+        M::EdDSA { curve, .. } | M::ECDH { curve, .. } | M::ECDSA { curve, .. } => Some(curve.to_string()),
         _ => None,
     };
     match (curve, key.mpis().bits()) {
@@ -649,12 +546,7 @@ pub fn describe(cert: &Cert, now: SystemTime) -> KeyInfo {
     let mut subkeys = Vec::new();
     for ka in cert.keys().subkeys() {
         let (exp, flags, st) = match &vc {
-            Ok(vc) => match vc
-                .keys()
-                .subkeys()
-                .key_handle(ka.key().fingerprint())
-                .next()
-            {
+            Ok(vc) => match vc.keys().subkeys().key_handle(ka.key().fingerprint()).next() {
                 Some(vka) => (
                     vka.key_expiration_time().map(ts),
                     vka.key_flags(),
@@ -684,10 +576,7 @@ pub fn describe(cert: &Cert, now: SystemTime) -> KeyInfo {
         status: primary_status,
         protected: is_protected(cert),
         has_secret: cert.is_tsk(),
-        user_ids: cert
-            .userids()
-            .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
-            .collect(),
+        user_ids: cert.userids().map(|u| String::from_utf8_lossy(u.userid().value()).into_owned()).collect(),
         subkeys,
     }
 }
@@ -698,18 +587,14 @@ pub fn encryption_expiry(cert: &Cert, now: SystemTime) -> Result<Option<SystemTi
     let p = policy();
     let vc = cert.with_policy(&p, now).map_err(pgp_err)?;
     let primary = vc.primary_key().key_expiration_time();
-    let sub = vc
-        .keys()
-        .subkeys()
-        .revoked(false)
-        .for_transport_encryption()
-        .map(|ka| ka.key_expiration_time())
-        .max_by(|a, b| match (a, b) {
+    let sub = vc.keys().subkeys().revoked(false).for_transport_encryption().map(|ka| ka.key_expiration_time()).max_by(
+        |a, b| match (a, b) {
             (None, None) => std::cmp::Ordering::Equal,
             (None, _) => std::cmp::Ordering::Greater,
             (_, None) => std::cmp::Ordering::Less,
             (Some(a), Some(b)) => a.cmp(b),
-        });
+        },
+    );
     let sub = match sub {
         Some(s) => s,
         None => return Err(KeyError::NoUsableKey("encryption subkey")),

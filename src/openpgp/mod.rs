@@ -4,6 +4,7 @@
 
 pub mod decrypt;
 pub mod keys;
+pub mod verify;
 
 use sequoia_openpgp::policy::StandardPolicy;
 

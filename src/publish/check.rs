@@ -31,11 +31,7 @@ pub struct Item {
 }
 
 fn item(check: &str, status: Status, detail: impl Into<String>) -> Item {
-    Item {
-        check: check.to_string(),
-        status,
-        detail: detail.into(),
-    }
+    Item { check: check.to_string(), status, detail: detail.into() }
 }
 
 /// How the secret half fared, decided by the caller (it owns passphrases and prompts).
@@ -67,16 +63,10 @@ pub fn run(i: &Inputs<'_>) -> Vec<Item> {
     published_files_check(i, &mut out);
     security_md_check(i, &mut out);
     out.push(match &i.secret {
-        SecretState::Works { protected: true } => item(
-            "secret-key",
-            Status::Ok,
-            "unlocks and decrypts a test message",
-        ),
-        SecretState::Works { protected: false } => item(
-            "secret-key",
-            Status::Warn,
-            "decrypts, but is stored without a passphrase: run `vulnmail key protect`",
-        ),
+        SecretState::Works { protected: true } => item("secret-key", Status::Ok, "unlocks and decrypts a test message"),
+        SecretState::Works { protected: false } => {
+            item("secret-key", Status::Warn, "decrypts, but is stored without a passphrase: run `vulnmail key protect`")
+        }
         SecretState::Broken(why) => item("secret-key", Status::Fail, why.clone()),
         SecretState::NotChecked(why) => item("secret-key", Status::Skip, why.clone()),
     });
@@ -88,9 +78,7 @@ fn date(t: SystemTime) -> String {
 }
 
 fn days_left(now: SystemTime, t: SystemTime) -> u64 {
-    t.duration_since(now)
-        .map(|d| d.as_secs() / 86_400)
-        .unwrap_or(0)
+    t.duration_since(now).map(|d| d.as_secs() / 86_400).unwrap_or(0)
 }
 
 fn expiry_item(name: &str, what: &str, exp: Option<SystemTime>, i: &Inputs<'_>) -> Item {
@@ -100,10 +88,7 @@ fn expiry_item(name: &str, what: &str, exp: Option<SystemTime>, i: &Inputs<'_>) 
         Some(t) if t <= i.now => item(
             name,
             Status::Fail,
-            format!(
-                "{what} expired on {}: run `vulnmail key extend --for 1y`, then publish again",
-                date(t)
-            ),
+            format!("{what} expired on {}: run `vulnmail key extend --for 1y`, then publish again", date(t)),
         ),
         Some(t) if t <= i.now + warn => item(
             name,
@@ -114,15 +99,7 @@ fn expiry_item(name: &str, what: &str, exp: Option<SystemTime>, i: &Inputs<'_>) 
                 date(t)
             ),
         ),
-        Some(t) => item(
-            name,
-            Status::Ok,
-            format!(
-                "{what} valid until {} ({} days)",
-                date(t),
-                days_left(i.now, t)
-            ),
-        ),
+        Some(t) => item(name, Status::Ok, format!("{what} valid until {} ({} days)", date(t), days_left(i.now, t))),
     }
 }
 
@@ -131,40 +108,18 @@ fn expiry_checks(i: &Inputs<'_>, out: &mut Vec<Item>) {
     let vc = match i.cert.with_policy(&p, i.now) {
         Ok(vc) => vc,
         Err(e) => {
-            out.push(item(
-                "key",
-                Status::Fail,
-                format!("the key is not valid under the standard policy: {e}"),
-            ));
+            out.push(item("key", Status::Fail, format!("the key is not valid under the standard policy: {e}")));
             return;
         }
     };
     if let sequoia_openpgp::types::RevocationStatus::Revoked(_) = vc.revocation_status() {
-        out.push(item(
-            "key",
-            Status::Fail,
-            "the key is revoked: run `vulnmail key rotate`",
-        ));
+        out.push(item("key", Status::Fail, "the key is revoked: run `vulnmail key rotate`"));
         return;
     }
-    out.push(expiry_item(
-        "key-expiry",
-        "the primary key",
-        vc.primary_key().key_expiration_time(),
-        i,
-    ));
+    out.push(expiry_item("key-expiry", "the primary key", vc.primary_key().key_expiration_time(), i));
     match keys::encryption_expiry(i.cert, i.now) {
-        Ok(exp) => out.push(expiry_item(
-            "encryption-subkey",
-            "the encryption subkey",
-            exp,
-            i,
-        )),
-        Err(e) => out.push(item(
-            "encryption-subkey",
-            Status::Fail,
-            format!("{e}: run `vulnmail key rotate`"),
-        )),
+        Ok(exp) => out.push(expiry_item("encryption-subkey", "the encryption subkey", exp, i)),
+        Err(e) => out.push(item("encryption-subkey", Status::Fail, format!("{e}: run `vulnmail key rotate`"))),
     }
 }
 
@@ -175,41 +130,25 @@ fn security_txt_check(i: &Inputs<'_>, out: &mut Vec<Item>) {
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(_) => {
-            out.push(item(
-                name,
-                Status::Fail,
-                format!("{} is missing: run `vulnmail key publish`", path.display()),
-            ));
+            out.push(item(name, Status::Fail, format!("{} is missing: run `vulnmail key publish`", path.display())));
             return;
         }
     };
     let text = match securitytxt::verify(&bytes, i.cert, i.now) {
         Signed::Good(t) => t,
         Signed::Unsigned(_) => {
-            out.push(item(
-                name,
-                Status::Fail,
-                "is not signed: run `vulnmail key publish` to sign it",
-            ));
+            out.push(item(name, Status::Fail, "is not signed: run `vulnmail key publish` to sign it"));
             return;
         }
         Signed::BadSignature { reason, .. } => {
-            out.push(item(
-                name,
-                Status::Fail,
-                format!("signature not accepted: {reason}; publish again"),
-            ));
+            out.push(item(name, Status::Fail, format!("signature not accepted: {reason}; publish again")));
             return;
         }
     };
     let fields = match securitytxt::Fields::parse(&text) {
         Ok(f) => f,
         Err(e) => {
-            out.push(item(
-                name,
-                Status::Fail,
-                format!("not a valid security.txt: {e}"),
-            ));
+            out.push(item(name, Status::Fail, format!("not a valid security.txt: {e}")));
             return;
         }
     };
@@ -220,25 +159,14 @@ fn security_txt_check(i: &Inputs<'_>, out: &mut Vec<Item>) {
         if exp <= i.now {
             problems.push(format!("Expires {} has passed", date(exp)));
         } else if exp > i.now + Duration::from_secs(366 * 86_400) {
-            problems.push(format!(
-                "Expires {} is more than a year away (RFC 9116 asks for less)",
-                date(exp)
-            ));
+            problems.push(format!("Expires {} is more than a year away (RFC 9116 asks for less)", date(exp)));
         } else if exp <= i.now + warn {
-            problems.push(format!(
-                "Expires {} is in {} days",
-                date(exp),
-                days_left(i.now, exp)
-            ));
+            problems.push(format!("Expires {} is in {} days", date(exp), days_left(i.now, exp)));
         }
     }
     for a in &i.cfg.team.addresses {
         let want = format!("mailto:{a}");
-        if !fields
-            .contacts
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(&want))
-        {
+        if !fields.contacts.iter().any(|c| c.eq_ignore_ascii_case(&want)) {
             problems.push(format!("no Contact for {a}"));
         }
     }
@@ -254,48 +182,30 @@ fn security_txt_check(i: &Inputs<'_>, out: &mut Vec<Item>) {
         } else if let Some(rel) = e.strip_prefix(&format!("{}/", i.cfg.base_url())) {
             match read_cert(&i.dir.join(rel)) {
                 Ok(c) if c.fingerprint() == i.cert.fingerprint() => {}
-                Ok(c) => problems.push(format!(
-                    "Encryption {e} serves key {}, not the team key {fpr}",
-                    fpr_hex(&c.fingerprint())
-                )),
+                Ok(c) => problems
+                    .push(format!("Encryption {e} serves key {}, not the team key {fpr}", fpr_hex(&c.fingerprint()))),
                 Err(why) => problems.push(format!("Encryption {e}: {why}")),
             }
         } else {
             out.push(item(
                 "security.txt-encryption",
                 Status::Warn,
-                format!(
-                    "Encryption {e} is outside {}; not checked",
-                    i.cfg.base_url()
-                ),
+                format!("Encryption {e} is outside {}; not checked", i.cfg.base_url()),
             ));
         }
     }
     if problems.is_empty() {
-        out.push(item(
-            name,
-            Status::Ok,
-            "signed by the team key, Expires in range, Encryption matches",
-        ));
+        out.push(item(name, Status::Ok, "signed by the team key, Expires in range, Encryption matches"));
     } else {
-        out.push(item(
-            name,
-            Status::Fail,
-            format!("{}; run `vulnmail key publish`", problems.join("; ")),
-        ));
+        out.push(item(name, Status::Fail, format!("{}; run `vulnmail key publish`", problems.join("; "))));
     }
 }
 
 fn read_cert(path: &Path) -> Result<Cert, String> {
     let bytes = std::fs::read(path).map_err(|_| format!("{} is missing", path.display()))?;
-    let mut certs = keys::parse_certs(&bytes)
-        .map_err(|e| format!("{} is not a certificate: {e}", path.display()))?;
+    let mut certs = keys::parse_certs(&bytes).map_err(|e| format!("{} is not a certificate: {e}", path.display()))?;
     if certs.len() != 1 {
-        return Err(format!(
-            "{} holds {} certificates",
-            path.display(),
-            certs.len()
-        ));
+        return Err(format!("{} holds {} certificates", path.display(), certs.len()));
     }
     Ok(certs.remove(0))
 }
@@ -351,18 +261,10 @@ fn published_files_check(i: &Inputs<'_>, out: &mut Vec<Item>) {
             compare_file("wkd-direct", &i.dir.join(d), &want, out);
         }
     }
-    let missing: Vec<&String> = lay
-        .wkd_policies
-        .iter()
-        .filter(|p| !i.dir.join(p).is_file())
-        .collect();
+    let missing: Vec<&String> = lay.wkd_policies.iter().filter(|p| !i.dir.join(p).is_file()).collect();
     if !missing.is_empty() {
         let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
-        out.push(item(
-            "wkd-policy",
-            Status::Fail,
-            format!("missing {}: run `vulnmail key publish`", names.join(", ")),
-        ));
+        out.push(item("wkd-policy", Status::Fail, format!("missing {}: run `vulnmail key publish`", names.join(", "))));
     }
 }
 
@@ -375,11 +277,7 @@ fn security_md_check(i: &Inputs<'_>, out: &mut Vec<Item>) {
             out.push(item(
                 name,
                 Status::Fail,
-                format!(
-                    "{} is missing: run `vulnmail key publish --security-md {}`",
-                    path.display(),
-                    path.display()
-                ),
+                format!("{} is missing: run `vulnmail key publish --security-md {}`", path.display(), path.display()),
             ));
             return;
         }

@@ -25,10 +25,7 @@ pub enum PublishError {
     #[error(transparent)]
     Key(#[from] KeyError),
     #[error("cannot write {}: {source}", .path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     #[error("the team key has already expired ({0}): run `vulnmail key extend --for 1y` first")]
     Expired(String),
     #[error("cannot sign security.txt: {0}")]
@@ -52,41 +49,22 @@ pub fn layout(cfg: &Config) -> Layout {
     let mut policies = vec![".well-known/openpgpkey/policy".to_string()];
     for a in &cfg.team.addresses {
         if let Some((adv, direct)) = wkd::file_paths(a) {
-            let addr_domain = a
-                .rsplit_once('@')
-                .map(|(_, d)| d.to_ascii_lowercase())
-                .unwrap_or_default();
-            let direct =
-                (addr_domain == domain).then(|| format!(".well-known/openpgpkey/{direct}"));
+            let addr_domain = a.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
+            let direct = (addr_domain == domain).then(|| format!(".well-known/openpgpkey/{direct}"));
             let pol = format!(".well-known/openpgpkey/{addr_domain}/policy");
             if !policies.contains(&pol) {
                 policies.push(pol);
             }
-            wkd.push((
-                a.to_ascii_lowercase(),
-                format!(".well-known/openpgpkey/{adv}"),
-                direct,
-            ));
+            wkd.push((a.to_ascii_lowercase(), format!(".well-known/openpgpkey/{adv}"), direct));
         }
     }
-    Layout {
-        key_file,
-        security_txt: ".well-known/security.txt".into(),
-        wkd,
-        wkd_policies: policies,
-    }
+    Layout { key_file, security_txt: ".well-known/security.txt".into(), wkd, wkd_policies: policies }
 }
 
 /// A file name made only of characters that are safe everywhere.
 fn safe_name(s: &str) -> String {
     s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "@.-_+".contains(c) {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || "@.-_+".contains(c) { c.to_ascii_lowercase() } else { '_' })
         .collect()
 }
 
@@ -95,11 +73,7 @@ pub fn url(cfg: &Config, rel: &str) -> String {
 }
 
 /// The security.txt fields for the current key.
-pub fn security_txt_fields(
-    cfg: &Config,
-    cert: &Cert,
-    now: SystemTime,
-) -> Result<securitytxt::Fields, PublishError> {
+pub fn security_txt_fields(cfg: &Config, cert: &Cert, now: SystemTime) -> Result<securitytxt::Fields, PublishError> {
     let lay = layout(cfg);
     let max = Duration::from_secs(u64::from(cfg.publish.security_txt_days.clamp(1, 365)) * 86_400);
     let mut expires = now + max;
@@ -109,23 +83,11 @@ pub fn security_txt_fields(
         }
         expires = expires.min(key_end);
     }
-    let languages = if cfg.team.languages.is_empty() {
-        vec!["en".to_string()]
-    } else {
-        cfg.team.languages.clone()
-    };
+    let languages = if cfg.team.languages.is_empty() { vec!["en".to_string()] } else { cfg.team.languages.clone() };
     Ok(securitytxt::Fields {
-        contacts: cfg
-            .team
-            .addresses
-            .iter()
-            .map(|a| format!("mailto:{a}"))
-            .collect(),
+        contacts: cfg.team.addresses.iter().map(|a| format!("mailto:{a}")).collect(),
         expires: Some(to_ts(expires)),
-        encryption: vec![
-            url(cfg, &lay.key_file),
-            format!("openpgp4fpr:{}", fpr_hex(&cert.fingerprint())),
-        ],
+        encryption: vec![url(cfg, &lay.key_file), format!("openpgp4fpr:{}", fpr_hex(&cert.fingerprint()))],
         preferred_languages: languages,
         policy: cfg.team.policy_url.clone(),
         canonical: vec![url(cfg, &lay.security_txt)],
@@ -136,10 +98,7 @@ pub fn security_txt_fields(
 
 pub fn to_ts(t: SystemTime) -> Timestamp {
     // Seconds precision: that is what OpenPGP and security.txt carry.
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     Timestamp::from_second(secs).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
@@ -170,10 +129,7 @@ pub fn publish(
     let mut files = Vec::new();
     let mut put = |rel: &str, bytes: &[u8]| -> Result<(), PublishError> {
         let path = out.join(rel);
-        write_public(&path, bytes).map_err(|source| PublishError::Write {
-            path: path.clone(),
-            source,
-        })?;
+        write_public(&path, bytes).map_err(|source| PublishError::Write { path: path.clone(), source })?;
         files.push(rel.to_string());
         Ok(())
     };
@@ -188,16 +144,12 @@ pub fn publish(
         }
     }
     for p in &lay.wkd_policies {
-        put(
-            p,
-            b"# Web Key Directory policy (draft-koch-openpgp-webkey-service); no options set.\n",
-        )?;
+        put(p, b"# Web Key Directory policy (draft-koch-openpgp-webkey-service); no options set.\n")?;
     }
 
     let fields = security_txt_fields(cfg, tsk, now)?;
     let signer = keys::signing_keypair(tsk, now)?;
-    let signed = securitytxt::clearsign(&fields.render(), signer)
-        .map_err(|e| PublishError::Sign(e.to_string()))?;
+    let signed = securitytxt::clearsign(&fields.render(), signer).map_err(|e| PublishError::Sign(e.to_string()))?;
     put(&lay.security_txt, &signed)?;
     Ok(Published {
         fingerprint: fpr_hex(&cert.fingerprint()),
@@ -210,19 +162,13 @@ pub fn publish(
 /// The SECURITY.md section for the current key.
 pub fn security_md_section(cfg: &Config, cert: &Cert, now: SystemTime) -> String {
     let lay = layout(cfg);
-    let expires = keys::encryption_expiry(cert, now)
-        .ok()
-        .flatten()
-        .map(|t| to_ts(t).strftime("%Y-%m-%d").to_string());
+    let expires = keys::encryption_expiry(cert, now).ok().flatten().map(|t| to_ts(t).strftime("%Y-%m-%d").to_string());
     let policy = cfg.policy();
     securitymd::Section {
         team_name: &cfg.team.name,
         addresses: &cfg.team.addresses,
         fingerprint: fpr_hex(&cert.fingerprint()),
-        key_locations: vec![
-            format!("[`{}`]({})", lay.key_file, lay.key_file),
-            url(cfg, &lay.key_file),
-        ],
+        key_locations: vec![format!("[`{}`]({})", lay.key_file, lay.key_file), url(cfg, &lay.key_file)],
         key_file: lay.key_file.clone(),
         expires,
         policy: &policy,
@@ -239,8 +185,7 @@ fn write_public(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     tmp.write_all(bytes)?;
     {
         use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

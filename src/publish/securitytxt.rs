@@ -39,10 +39,7 @@ impl Fields {
             s.push_str(&format!("Encryption: {e}\n"));
         }
         if !self.preferred_languages.is_empty() {
-            s.push_str(&format!(
-                "Preferred-Languages: {}\n",
-                self.preferred_languages.join(", ")
-            ));
+            s.push_str(&format!("Preferred-Languages: {}\n", self.preferred_languages.join(", ")));
         }
         if let Some(p) = &self.policy {
             s.push_str(&format!("Policy: {p}\n"));
@@ -67,9 +64,8 @@ impl Fields {
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
-            let (name, value) = line
-                .split_once(':')
-                .ok_or_else(|| format!("line {}: not a \"Field: value\" line", n + 1))?;
+            let (name, value) =
+                line.split_once(':').ok_or_else(|| format!("line {}: not a \"Field: value\" line", n + 1))?;
             let value = value.trim().to_string();
             match name.trim().to_ascii_lowercase().as_str() {
                 "contact" => f.contacts.push(value),
@@ -77,12 +73,9 @@ impl Fields {
                     if f.expires.is_some() {
                         return Err("Expires appears more than once".into());
                     }
-                    let t = value.parse::<Timestamp>().map_err(|e| {
-                        format!(
-                            "line {}: Expires {value:?} is not an RFC 3339 time: {e}",
-                            n + 1
-                        )
-                    })?;
+                    let t = value
+                        .parse::<Timestamp>()
+                        .map_err(|e| format!("line {}: Expires {value:?} is not an RFC 3339 time: {e}", n + 1))?;
                     f.expires = Some(t);
                 }
                 "encryption" => f.encryption.push(value),
@@ -146,14 +139,8 @@ impl VerificationHelper for Check<'_> {
                     match r {
                         Ok(_) => self.good = true,
                         Err(V::MissingKey { sig }) => {
-                            let issuer = sig
-                                .get_issuers()
-                                .first()
-                                .map(|h| h.to_hex())
-                                .unwrap_or_default();
-                            self.reason = Some(format!(
-                                "signed by another key ({issuer}), not the team key"
-                            ));
+                            let issuer = sig.get_issuers().first().map(|h| h.to_hex()).unwrap_or_default();
+                            self.reason = Some(format!("signed by another key ({issuer}), not the team key"));
                         }
                         Err(e) => self.reason = Some(e.to_string()),
                     }
@@ -172,39 +159,24 @@ pub fn verify(bytes: &[u8], cert: &Cert, now: SystemTime) -> Signed {
         return Signed::Unsigned(raw);
     }
     let p = policy();
-    let helper = Check {
-        cert,
-        good: false,
-        reason: None,
-    };
+    let helper = Check { cert, good: false, reason: None };
     let result = VerifierBuilder::from_bytes(bytes).and_then(|b| b.with_policy(&p, now, helper));
     let mut v = match result {
         Ok(v) => v,
         Err(e) => {
-            return Signed::BadSignature {
-                text: strip_clearsign(&raw),
-                reason: e.to_string(),
-            };
+            return Signed::BadSignature { text: strip_clearsign(&raw), reason: e.to_string() };
         }
     };
     let mut text = String::new();
     if let Err(e) = v.read_to_string(&mut text) {
-        return Signed::BadSignature {
-            text: strip_clearsign(&raw),
-            reason: e.to_string(),
-        };
+        return Signed::BadSignature { text: strip_clearsign(&raw), reason: e.to_string() };
     }
     let h = v.into_helper();
     if h.good {
         Signed::Good(text)
     } else {
-        let reason = h
-            .reason
-            .unwrap_or_else(|| "no signature by the team key".into());
-        Signed::BadSignature {
-            text: strip_clearsign(&raw),
-            reason,
-        }
+        let reason = h.reason.unwrap_or_else(|| "no signature by the team key".into());
+        Signed::BadSignature { text: strip_clearsign(&raw), reason }
     }
 }
 

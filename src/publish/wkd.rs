@@ -66,9 +66,6 @@ mod tests {
     #[test]
     fn known_hash() {
         // The example from the WKD draft: "Joe.Doe" -> iy9q119eutrkn8s1mk4r39qejnbu3n5q
-        assert_eq!(
-            hash_local_part("Joe.Doe"),
-            "iy9q119eutrkn8s1mk4r39qejnbu3n5q"
-        );
+        assert_eq!(hash_local_part("Joe.Doe"), "iy9q119eutrkn8s1mk4r39qejnbu3n5q");
     }
 }

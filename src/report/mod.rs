@@ -1,3 +1,6 @@
-//! The report model and the team's response policy. No I/O happens here.
+//! The report model, field extraction, and the team's response policy.
+//! No I/O happens here: everything takes text and returns values.
 
+pub mod extract;
+pub mod model;
 pub mod policy;

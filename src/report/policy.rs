@@ -62,21 +62,11 @@ pub const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
 
 impl Deadline {
     pub fn new(amount: u32, unit: Unit, from: Start) -> Self {
-        Deadline {
-            amount: Some(amount),
-            unit: Some(unit),
-            from,
-            text: None,
-        }
+        Deadline { amount: Some(amount), unit: Some(unit), from, text: None }
     }
 
     pub fn words(text: &str, from: Start) -> Self {
-        Deadline {
-            amount: None,
-            unit: None,
-            from,
-            text: Some(text.into()),
-        }
+        Deadline { amount: None, unit: None, from, text: Some(text.into()) }
     }
 
     /// "48 hours", "5 business days", or the promise's own words.
@@ -124,31 +114,12 @@ impl Policy {
                 disclose: Some(Deadline::new(90, Unit::Days, Start::Fix)),
             },
         );
-        let fix = |d: Deadline| Deadlines {
-            fix: Some(d),
-            ..Deadlines::default()
-        };
-        s.insert(
-            "critical".into(),
-            fix(Deadline::new(7, Unit::Days, Start::Triage)),
-        );
-        s.insert(
-            "high".into(),
-            fix(Deadline::new(30, Unit::Days, Start::Triage)),
-        );
-        s.insert(
-            "medium".into(),
-            fix(Deadline::new(90, Unit::Days, Start::Triage)),
-        );
-        s.insert(
-            "low".into(),
-            fix(Deadline::words("next regular release", Start::Triage)),
-        );
-        Policy {
-            time_zone: "UTC".into(),
-            weekend: vec!["Sat".into(), "Sun".into()],
-            severities: s,
-        }
+        let fix = |d: Deadline| Deadlines { fix: Some(d), ..Deadlines::default() };
+        s.insert("critical".into(), fix(Deadline::new(7, Unit::Days, Start::Triage)));
+        s.insert("high".into(), fix(Deadline::new(30, Unit::Days, Start::Triage)));
+        s.insert("medium".into(), fix(Deadline::new(90, Unit::Days, Start::Triage)));
+        s.insert("low".into(), fix(Deadline::words("next regular release", Start::Triage)));
+        Policy { time_zone: "UTC".into(), weekend: vec!["Sat".into(), "Sun".into()], severities: s }
     }
 
     /// The deadline of one kind for a severity: its own entry, else `default`.
@@ -183,20 +154,9 @@ mod tests {
     #[test]
     fn severity_overrides_default() {
         let p = Policy::preset();
-        assert_eq!(
-            p.deadline("critical", Kind::Fix).unwrap().describe(),
-            "7 days"
-        );
-        assert_eq!(
-            p.deadline("critical", Kind::Acknowledge)
-                .unwrap()
-                .describe(),
-            "48 hours"
-        );
-        assert_eq!(
-            p.deadline("low", Kind::Fix).unwrap().describe(),
-            "next regular release"
-        );
+        assert_eq!(p.deadline("critical", Kind::Fix).unwrap().describe(), "7 days");
+        assert_eq!(p.deadline("critical", Kind::Acknowledge).unwrap().describe(), "48 hours");
+        assert_eq!(p.deadline("low", Kind::Fix).unwrap().describe(), "next regular release");
     }
 
     #[test]
@@ -207,9 +167,6 @@ mod tests {
         assert_eq!(ack["unit"], "hours");
         assert_eq!(ack["from"], "receipt");
         assert!(v["severities"]["critical"]["triage"].is_null());
-        assert_eq!(
-            v["severities"]["default"]["triage"]["unit"],
-            "business_days"
-        );
+        assert_eq!(v["severities"]["default"]["triage"]["unit"], "business_days");
     }
 }

@@ -19,15 +19,9 @@ use crate::openpgp::decrypt::{self, Limits};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreKeyError {
     #[error("cannot write the store key {}: {source}", .path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     #[error("cannot read the store key {}: {source}", .path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("cannot encrypt the store key to the team key: {0}")]
     Wrap(String),
     #[error("cannot decrypt the store key {} with the team key ({reason}); was the key replaced without `vulnmail key rotate`?", .path.display())]
@@ -42,11 +36,7 @@ pub fn key_file(data_dir: &Path) -> PathBuf {
 }
 
 /// Make a new random store key and write it encrypted to `recipients`.
-pub fn create(
-    data_dir: &Path,
-    recipients: &[Cert],
-    now: SystemTime,
-) -> Result<StoreKey, StoreKeyError> {
+pub fn create(data_dir: &Path, recipients: &[Cert], now: SystemTime) -> Result<StoreKey, StoreKeyError> {
     let mut k = Zeroizing::new([0u8; 32]);
     rand::rng().fill_bytes(k.as_mut());
     let key = StoreKey(k);
@@ -55,51 +45,23 @@ pub fn create(
 }
 
 /// (Re)write `store.key.pgp`, e.g. after `key rotate`.
-pub fn wrap(
-    data_dir: &Path,
-    key: &StoreKey,
-    recipients: &[Cert],
-    now: SystemTime,
-) -> Result<(), StoreKeyError> {
+pub fn wrap(data_dir: &Path, key: &StoreKey, recipients: &[Cert], now: SystemTime) -> Result<(), StoreKeyError> {
     let path = key_file(data_dir);
-    let public: Vec<Cert> = recipients
-        .iter()
-        .map(|c| c.clone().strip_secret_key_material())
-        .collect();
-    let msg = decrypt::encrypt_to(&public, key.0.as_ref(), now)
-        .map_err(|e| StoreKeyError::Wrap(e.to_string()))?;
-    crate::openpgp::keys::write_private(&path, &msg).map_err(|e| StoreKeyError::Write {
-        path: path.clone(),
-        source: std::io::Error::other(e.to_string()),
-    })
+    let public: Vec<Cert> = recipients.iter().map(|c| c.clone().strip_secret_key_material()).collect();
+    let msg = decrypt::encrypt_to(&public, key.0.as_ref(), now).map_err(|e| StoreKeyError::Wrap(e.to_string()))?;
+    crate::openpgp::keys::write_private(&path, &msg)
+        .map_err(|e| StoreKeyError::Write { path: path.clone(), source: std::io::Error::other(e.to_string()) })
 }
 
 /// Decrypt `store.key.pgp` with any of the unlocked team keys (current and retired).
 pub fn unwrap(data_dir: &Path, keys: &[Cert], now: SystemTime) -> Result<StoreKey, StoreKeyError> {
     let path = key_file(data_dir);
-    let msg = std::fs::read(&path).map_err(|source| StoreKeyError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let out = decrypt::decrypt(
-        keys,
-        &[],
-        &msg,
-        Limits {
-            max_plaintext: 1024,
-        },
-        now,
-    )
-    .map_err(|e| StoreKeyError::Unwrap {
-        path: path.clone(),
-        reason: e.to_string(),
-    })?;
+    let msg = std::fs::read(&path).map_err(|source| StoreKeyError::Read { path: path.clone(), source })?;
+    let out = decrypt::decrypt(keys, &[], &msg, Limits { max_plaintext: 1024 }, now)
+        .map_err(|e| StoreKeyError::Unwrap { path: path.clone(), reason: e.to_string() })?;
     let plain = Zeroizing::new(out.plaintext);
     if plain.len() != 32 {
-        return Err(StoreKeyError::Unwrap {
-            path,
-            reason: "it is not a 32-byte key".into(),
-        });
+        return Err(StoreKeyError::Unwrap { path, reason: "it is not a 32-byte key".into() });
     }
     let mut k = Zeroizing::new([0u8; 32]);
     k.copy_from_slice(&plain);
@@ -108,9 +70,7 @@ pub fn unwrap(data_dir: &Path, keys: &[Cert], now: SystemTime) -> Result<StoreKe
 
 /// The kernel keyring description for this data directory's store key.
 fn description(data_dir: &Path) -> String {
-    let canon = data_dir
-        .canonicalize()
-        .unwrap_or_else(|_| data_dir.to_path_buf());
+    let canon = data_dir.canonicalize().unwrap_or_else(|_| data_dir.to_path_buf());
     let h = Sha256::digest(canon.as_os_str().as_encoded_bytes());
     format!("vulnmail:store:{}", super::hex(&h[..12]))
 }
@@ -144,13 +104,7 @@ pub fn cache(data_dir: &Path, key: &StoreKey, seconds: u32) -> bool {
     // Only processes of this user may read it; gone after the timeout.
     let perms = KeyPermissionsBuilder::builder()
         .posessor(Permission::ALL)
-        .user(
-            Permission::VIEW
-                | Permission::READ
-                | Permission::SEARCH
-                | Permission::WRITE
-                | Permission::SETATTR,
-        )
+        .user(Permission::VIEW | Permission::READ | Permission::SEARCH | Permission::WRITE | Permission::SETATTR)
         .build();
     let _ = k.set_perms(perms);
     k.set_timeout(seconds as usize).is_ok()

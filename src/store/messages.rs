@@ -115,22 +115,14 @@ fn summarise(raw: &[u8]) -> Summary {
     let head = &raw[..end.unwrap_or(raw.len()).min(256 * 1024)];
     let parsed = mail_parser::MessageParser::new().parse_headers(head);
     let Some(m) = parsed else {
-        return Summary {
-            message_id: None,
-            from: None,
-            subject: None,
-            date: None,
-        };
+        return Summary { message_id: None, from: None, subject: None, date: None };
     };
-    let from = m
-        .from()
-        .and_then(|a| a.first())
-        .map(|a| match (a.name(), a.address()) {
-            (Some(n), Some(addr)) => format!("{n} <{addr}>"),
-            (None, Some(addr)) => addr.to_string(),
-            (Some(n), None) => n.to_string(),
-            (None, None) => String::new(),
-        });
+    let from = m.from().and_then(|a| a.first()).map(|a| match (a.name(), a.address()) {
+        (Some(n), Some(addr)) => format!("{n} <{addr}>"),
+        (None, Some(addr)) => addr.to_string(),
+        (Some(n), None) => n.to_string(),
+        (None, None) => String::new(),
+    });
     Summary {
         message_id: m.message_id().map(|s| s.to_string()),
         from,
@@ -140,17 +132,12 @@ fn summarise(raw: &[u8]) -> Summary {
 }
 
 fn now() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Insert a message unless the same content is already stored; returns its id
 /// and whether it is new.
-fn insert_message(
-    tx: &rusqlite::Transaction<'_>,
-    m: &Incoming<'_>,
-) -> Result<(i64, bool), StoreError> {
+fn insert_message(tx: &rusqlite::Transaction<'_>, m: &Incoming<'_>) -> Result<(i64, bool), StoreError> {
     let sha: [u8; 32] = Sha256::digest(m.raw).into();
     let key = content_key(m.raw);
     let existing: Option<i64> = tx
@@ -209,16 +196,9 @@ fn add_location(
 impl Store {
     pub fn mailbox_state(&self, mailbox: &str) -> Result<Option<MailboxState>, StoreError> {
         self.conn
-            .query_row(
-                "SELECT uidvalidity, last_uid FROM mailboxes WHERE name = ?1",
-                [mailbox],
-                |r| {
-                    Ok(MailboxState {
-                        uidvalidity: r.get(0)?,
-                        last_uid: r.get(1)?,
-                    })
-                },
-            )
+            .query_row("SELECT uidvalidity, last_uid FROM mailboxes WHERE name = ?1", [mailbox], |r| {
+                Ok(MailboxState { uidvalidity: r.get(0)?, last_uid: r.get(1)? })
+            })
             .optional()
             .ctx("reading the mailbox cursor")
     }
@@ -249,11 +229,8 @@ impl Store {
                     add_location(&tx, id, mailbox, uidvalidity, *uid, msg.size)?;
                     // A placeholder for this UID, now fetched in full, is replaced.
                     if let Some(old) = before.filter(|&old| old != id) {
-                        tx.execute(
-                            "DELETE FROM messages WHERE id = ?1 AND status = 'oversize'",
-                            [old],
-                        )
-                        .ctx("replacing a placeholder")?;
+                        tx.execute("DELETE FROM messages WHERE id = ?1 AND status = 'oversize'", [old])
+                            .ctx("replacing a placeholder")?;
                     }
                     if new {
                         counts.new += 1;
@@ -312,12 +289,7 @@ impl Store {
     }
 
     /// UIDs in `mailbox` recorded as oversize placeholders no larger than `cap`.
-    pub fn oversize_uids(
-        &self,
-        mailbox: &str,
-        uidvalidity: u32,
-        cap: u64,
-    ) -> Result<Vec<u32>, StoreError> {
+    pub fn oversize_uids(&self, mailbox: &str, uidvalidity: u32, cap: u64) -> Result<Vec<u32>, StoreError> {
         let mut st = self
             .conn
             .prepare(
@@ -326,11 +298,8 @@ impl Store {
                  ORDER BY l.uid",
             )
             .ctx("listing placeholders")?;
-        let rows = st
-            .query_map(params![mailbox, uidvalidity, cap as i64], |r| r.get(0))
-            .ctx("listing placeholders")?;
-        rows.collect::<Result<Vec<u32>, _>>()
-            .ctx("listing placeholders")
+        let rows = st.query_map(params![mailbox, uidvalidity, cap as i64], |r| r.get(0)).ctx("listing placeholders")?;
+        rows.collect::<Result<Vec<u32>, _>>().ctx("listing placeholders")
     }
 
     /// Store imported messages (files, Maildir, mbox) in one transaction.
@@ -428,19 +397,9 @@ mod tests {
     fn content_key_ignores_line_endings_from_lines_and_trailing_blanks() {
         let crlf = b"Subject: x\r\n\r\nbody\r\n";
         assert_eq!(content_key(crlf), content_key(b"Subject: x\n\nbody\n"));
-        assert_eq!(
-            content_key(crlf),
-            content_key(b"From a@b Sat Jan  1 00:00:00 2026\nSubject: x\n\nbody\n\n")
-        );
-        assert_ne!(
-            content_key(crlf),
-            content_key(b"Subject: x\r\n\r\nbody2\r\n")
-        );
-        assert_ne!(
-            content_key(b"a\r\n\r\nb\r\n"),
-            content_key(b"a\r\nb\r\n"),
-            "inner blank lines count"
-        );
+        assert_eq!(content_key(crlf), content_key(b"From a@b Sat Jan  1 00:00:00 2026\nSubject: x\n\nbody\n\n"));
+        assert_ne!(content_key(crlf), content_key(b"Subject: x\r\n\r\nbody2\r\n"));
+        assert_ne!(content_key(b"a\r\n\r\nb\r\n"), content_key(b"a\r\nb\r\n"), "inner blank lines count");
     }
 
     fn store() -> (tempfile::TempDir, Store) {
@@ -450,13 +409,7 @@ mod tests {
     }
 
     fn msg(raw: &[u8]) -> Incoming<'_> {
-        Incoming {
-            raw,
-            size: raw.len() as u64,
-            internaldate: None,
-            flags: vec![],
-            source: "imap:INBOX".into(),
-        }
+        Incoming { raw, size: raw.len() as u64, internaldate: None, flags: vec![], source: "imap:INBOX".into() }
     }
 
     #[test]
@@ -468,39 +421,14 @@ mod tests {
                 "INBOX",
                 7,
                 2,
-                &[
-                    FetchedItem::Message {
-                        uid: 1,
-                        msg: msg(raw),
-                    },
-                    FetchedItem::Message {
-                        uid: 2,
-                        msg: msg(raw),
-                    },
-                ],
+                &[FetchedItem::Message { uid: 1, msg: msg(raw) }, FetchedItem::Message { uid: 2, msg: msg(raw) }],
             )
             .unwrap();
         assert_eq!((c.new, c.duplicate), (1, 1));
-        let c = s
-            .ingest_batch(
-                "Archive",
-                9,
-                1,
-                &[FetchedItem::Message {
-                    uid: 1,
-                    msg: msg(raw),
-                }],
-            )
-            .unwrap();
+        let c = s.ingest_batch("Archive", 9, 1, &[FetchedItem::Message { uid: 1, msg: msg(raw) }]).unwrap();
         assert_eq!((c.new, c.duplicate), (0, 1));
         assert_eq!(s.message_count().unwrap(), 1);
-        assert_eq!(
-            s.mailbox_state("INBOX").unwrap(),
-            Some(MailboxState {
-                uidvalidity: 7,
-                last_uid: 2
-            })
-        );
+        assert_eq!(s.mailbox_state("INBOX").unwrap(), Some(MailboxState { uidvalidity: 7, last_uid: 2 }));
         let rows = s.list_messages().unwrap();
         assert_eq!(rows[0].locations, 3);
         assert_eq!(rows[0].subject.as_deref(), Some("hi"));
@@ -509,30 +437,12 @@ mod tests {
     #[test]
     fn an_oversize_placeholder_is_replaced_when_fetched() {
         let (_d, mut s) = store();
-        s.ingest_batch(
-            "INBOX",
-            1,
-            1,
-            &[FetchedItem::Oversize {
-                uid: 1,
-                size: 99,
-                reason: "over 10 bytes".into(),
-            }],
-        )
-        .unwrap();
+        s.ingest_batch("INBOX", 1, 1, &[FetchedItem::Oversize { uid: 1, size: 99, reason: "over 10 bytes".into() }])
+            .unwrap();
         assert_eq!(s.oversize_uids("INBOX", 1, 100).unwrap(), vec![1]);
         assert_eq!(s.oversize_uids("INBOX", 1, 50).unwrap(), Vec::<u32>::new());
         let raw = b"Subject: big\r\n\r\nxxxxxxxx\r\n";
-        s.ingest_batch(
-            "INBOX",
-            1,
-            1,
-            &[FetchedItem::Message {
-                uid: 1,
-                msg: msg(raw),
-            }],
-        )
-        .unwrap();
+        s.ingest_batch("INBOX", 1, 1, &[FetchedItem::Message { uid: 1, msg: msg(raw) }]).unwrap();
         assert_eq!(s.message_count().unwrap(), 1);
         assert_eq!(s.list_messages().unwrap()[0].state, "stored");
     }
@@ -542,13 +452,7 @@ mod tests {
         let (_d, mut s) = store();
         s.ingest_batch("INBOX", 1, 40, &[]).unwrap();
         s.reset_mailbox("INBOX", 2).unwrap();
-        assert_eq!(
-            s.mailbox_state("INBOX").unwrap(),
-            Some(MailboxState {
-                uidvalidity: 2,
-                last_uid: 0
-            })
-        );
+        assert_eq!(s.mailbox_state("INBOX").unwrap(), Some(MailboxState { uidvalidity: 2, last_uid: 0 }));
         s.ingest_batch("INBOX", 2, 5, &[]).unwrap();
         assert_eq!(s.mailbox_state("INBOX").unwrap().unwrap().last_uid, 5);
     }

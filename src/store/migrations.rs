@@ -3,9 +3,10 @@
 use super::{SqlContext, Store, StoreError};
 
 /// Each entry is one migration; never edit one that has shipped, add a new one.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001 messages, locations, mailboxes",
-    "
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001 messages, locations, mailboxes",
+        "
     CREATE TABLE messages (
         id            INTEGER PRIMARY KEY,
         -- sha256 of the raw bytes exactly as received (NULL for a placeholder)
@@ -51,26 +52,82 @@ const MIGRATIONS: &[(&str, &str)] = &[(
         value         TEXT NOT NULL
     ) STRICT;
     ",
-)];
+    ),
+    (
+        "0002 reports, triage, attachments, certificates",
+        "
+    -- One row per processed message. Everything here is derived from the raw
+    -- message and rebuilt by `vulnmail reprocess`, except the triage table.
+    CREATE TABLE reports (
+        message       INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+        -- VR-YYYY-NNNN for kind 'report'; never reused
+        report_id     TEXT UNIQUE,
+        kind          TEXT NOT NULL CHECK (kind IN ('report', 'follow-up', 'not-a-report')),
+        -- for a follow-up: the report whose conversation it joins
+        thread        TEXT,
+        record        TEXT NOT NULL,
+        search_text   TEXT NOT NULL,
+        decrypted     BLOB,
+        received_at   TEXT,
+        processed_at  TEXT NOT NULL,
+        extractor     INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX reports_thread ON reports (thread);
+
+    CREATE TABLE report_ids (
+        year          INTEGER PRIMARY KEY,
+        last          INTEGER NOT NULL
+    ) STRICT;
+
+    -- The team's data about a report: survives reprocessing.
+    CREATE TABLE triage (
+        report_id       TEXT PRIMARY KEY,
+        state           TEXT NOT NULL DEFAULT 'new',
+        severity        TEXT,
+        acknowledged_at TEXT
+    ) STRICT;
+
+    CREATE TABLE attachments (
+        message       INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+        idx           INTEGER NOT NULL,
+        filename      TEXT,
+        content_type  TEXT NOT NULL,
+        size          INTEGER NOT NULL,
+        sha256        TEXT NOT NULL,
+        encrypted     INTEGER NOT NULL,
+        data          BLOB NOT NULL,
+        PRIMARY KEY (message, idx)
+    ) STRICT;
+
+    CREATE TABLE certs (
+        fingerprint   TEXT PRIMARY KEY,
+        cert          BLOB NOT NULL,
+        addresses     TEXT NOT NULL,
+        source        TEXT NOT NULL,
+        first_seen    TEXT NOT NULL,
+        last_seen     TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE ciphertexts (
+        sha256        TEXT NOT NULL,
+        message       INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+        PRIMARY KEY (sha256, message)
+    ) STRICT;
+    ",
+    ),
+];
 
 pub fn run(store: &mut Store) -> Result<(), StoreError> {
-    let version: i64 = store
-        .conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .ctx("reading the schema version")?;
+    let version: i64 =
+        store.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).ctx("reading the schema version")?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
-        return Err(StoreError::TooNew {
-            path: store.path().to_path_buf(),
-            found: version,
-            known,
-        });
+        return Err(StoreError::TooNew { path: store.path().to_path_buf(), found: version, known });
     }
     for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = store.conn.transaction().ctx("starting a migration")?;
         tx.execute_batch(sql).ctx(&format!("migration {name}"))?;
-        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
-            .ctx("recording the schema version")?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1)).ctx("recording the schema version")?;
         tx.commit().ctx(&format!("committing migration {name}"))?;
     }
     Ok(())

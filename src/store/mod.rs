@@ -11,6 +11,7 @@ pub mod key;
 pub mod lock;
 pub mod messages;
 mod migrations;
+pub mod reports;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,26 +24,16 @@ pub use lock::WriteLock;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open the store {}: {source}", .path.display())]
-    Open {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Open { path: PathBuf, source: rusqlite::Error },
     #[error(
         "the store {} cannot be read with this key: it is damaged, or belongs to another team key",
         .0.display()
     )]
     WrongKey(PathBuf),
     #[error("store: {context}: {source}")]
-    Sql {
-        context: String,
-        source: rusqlite::Error,
-    },
+    Sql { context: String, source: rusqlite::Error },
     #[error("the store {} was written by a newer vulnmail (schema {found}, this one knows {known})", .path.display())]
-    TooNew {
-        path: PathBuf,
-        found: i64,
-        known: i64,
-    },
+    TooNew { path: PathBuf, found: i64, known: i64 },
     #[error(transparent)]
     Lock(#[from] lock::LockError),
     #[error(transparent)]
@@ -56,10 +47,7 @@ pub trait SqlContext<T> {
 
 impl<T> SqlContext<T> for Result<T, rusqlite::Error> {
     fn ctx(self, context: &str) -> Result<T, StoreError> {
-        self.map_err(|source| StoreError::Sql {
-            context: context.to_string(),
-            source,
-        })
+        self.map_err(|source| StoreError::Sql { context: context.to_string(), source })
     }
 }
 
@@ -79,30 +67,18 @@ impl Store {
     /// 32-byte SQLCipher key.
     pub fn open(path: &Path, key: &[u8; 32]) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent() {
-            crate::openpgp::keys::create_private_dir(dir).map_err(|e| StoreError::Open {
-                path: path.to_path_buf(),
-                source: io_sql(e),
-            })?;
+            crate::openpgp::keys::create_private_dir(dir)
+                .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: io_sql(e) })?;
         }
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
         // A raw key (x'…') skips SQLCipher's PBKDF2: the key is already random.
         let hex = Zeroizing::new(hex(key));
-        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex.as_str()))
-            .ctx("setting the store key")?;
+        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex.as_str())).ctx("setting the store key")?;
         // The first read shows whether the key fits.
-        if conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .is_err()
-        {
+        if conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).is_err() {
             return Err(StoreError::WrongKey(path.to_path_buf()));
         }
-        conn.busy_timeout(Duration::from_secs(10))
-            .ctx("setting the busy timeout")?;
+        conn.busy_timeout(Duration::from_secs(10)).ctx("setting the busy timeout")?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
@@ -112,10 +88,7 @@ impl Store {
         )
         .ctx("configuring the store")?;
         set_private(path);
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let mut store = Store { conn, path: path.to_path_buf() };
         migrations::run(&mut store)?;
         Ok(store)
     }
@@ -126,9 +99,7 @@ impl Store {
 
     /// `PRAGMA integrity_check`: "ok" or the problems found.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
-        self.conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .ctx("integrity check")
+        self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).ctx("integrity check")
     }
 }
 
@@ -158,10 +129,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.db");
         drop(Store::open(&p, &[7u8; 32]).unwrap());
-        assert!(matches!(
-            Store::open(&p, &[8u8; 32]),
-            Err(StoreError::WrongKey(_))
-        ));
+        assert!(matches!(Store::open(&p, &[8u8; 32]), Err(StoreError::WrongKey(_))));
         let s = Store::open(&p, &[7u8; 32]).unwrap();
         assert_eq!(s.integrity_check().unwrap(), "ok");
     }

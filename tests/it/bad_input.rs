@@ -25,11 +25,7 @@ fn missing_config_says_to_run_init() {
 fn invalid_config_names_the_file_and_the_problem() {
     let env = Env::new();
     env.init();
-    std::fs::write(
-        env.config_file(),
-        "[team]\naddresses = [\"not an address\"]\n",
-    )
-    .unwrap();
+    std::fs::write(env.config_file(), "[team]\naddresses = [\"not an address\"]\n").unwrap();
     let o = env.vm().args(["key", "check"]).output().unwrap();
     one_line_error(&o, 2, "is not an email address");
     std::fs::write(env.config_file(), "[team\n").unwrap();
@@ -43,23 +39,13 @@ fn corrupt_and_truncated_key_files_are_refused() {
     env.init();
     let junk = env.path("junk.asc");
     std::fs::write(&junk, b"\x99\x01\x0dthis is not a key at all \x00\xff").unwrap();
-    let o = env
-        .vmp()
-        .args(["key", "import"])
-        .arg(&junk)
-        .output()
-        .unwrap();
+    let o = env.vmp().args(["key", "import"]).arg(&junk).output().unwrap();
     one_line_error(&o, 2, "is not an OpenPGP key");
 
     let whole = std::fs::read_to_string(env.secret_key()).unwrap();
     let truncated = env.path("truncated.asc");
     std::fs::write(&truncated, &whole[..whole.len() / 2]).unwrap();
-    let o = env
-        .vmp()
-        .args(["key", "import"])
-        .arg(&truncated)
-        .output()
-        .unwrap();
+    let o = env.vmp().args(["key", "import"]).arg(&truncated).output().unwrap();
     one_line_error(&o, 2, "not truncated");
 
     // Binary and truncated.
@@ -67,36 +53,20 @@ fn corrupt_and_truncated_key_files_are_refused() {
     let bin = sequoia_openpgp::serialize::SerializeInto::to_vec(&tsk.as_tsk()).unwrap();
     let cut = env.path("truncated.pgp");
     std::fs::write(&cut, &bin[..bin.len() - 40]).unwrap();
-    let o = env
-        .vmp()
-        .args(["key", "import"])
-        .arg(&cut)
-        .output()
-        .unwrap();
+    let o = env.vmp().args(["key", "import"]).arg(&cut).output().unwrap();
     one_line_error(&o, 2, "OpenPGP key");
 
     let empty = env.path("empty.asc");
     std::fs::write(&empty, b"").unwrap();
     let o = env
         .vmp()
-        .args([
-            "init",
-            "--batch",
-            "--force",
-            "--address",
-            "security@example.org",
-            "--import",
-        ])
+        .args(["init", "--batch", "--force", "--address", "security@example.org", "--import"])
         .arg(&empty)
         .output()
         .unwrap();
     one_line_error(&o, 2, "empty");
 
-    let o = env
-        .vmp()
-        .args(["key", "import", "/nonexistent/key.asc"])
-        .output()
-        .unwrap();
+    let o = env.vmp().args(["key", "import", "/nonexistent/key.asc"]).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("cannot read /nonexistent/key.asc"));
 }
@@ -106,17 +76,8 @@ fn a_public_only_certificate_is_refused_by_import() {
     let env = Env::new();
     env.init();
     let public = env.path("public.asc");
-    env.vm()
-        .args(["key", "export", "--output"])
-        .arg(&public)
-        .assert()
-        .success();
-    let o = env
-        .vmp()
-        .args(["key", "import"])
-        .arg(&public)
-        .output()
-        .unwrap();
+    env.vm().args(["key", "export", "--output"]).arg(&public).assert().success();
+    let o = env.vmp().args(["key", "import"]).arg(&public).output().unwrap();
     one_line_error(&o, 2, "only a public certificate");
 }
 
@@ -125,19 +86,10 @@ fn a_wrong_passphrase_is_named_as_such() {
     let env = Env::new();
     env.init();
     // Unlocking the team key with a wrong passphrase.
-    let o = env
-        .vm()
-        .env("VULNMAIL_PASSPHRASE", "wrong")
-        .args(["key", "publish", "--out", "x"])
-        .output()
-        .unwrap();
+    let o = env.vm().env("VULNMAIL_PASSPHRASE", "wrong").args(["key", "publish", "--out", "x"]).output().unwrap();
     one_line_error(&o, 2, "passphrase does not unlock the team key");
     // No passphrase at all where one is needed.
-    let o = env
-        .vm()
-        .args(["key", "publish", "--out", "x"])
-        .output()
-        .unwrap();
+    let o = env.vm().args(["key", "publish", "--out", "x"]).output().unwrap();
     one_line_error(&o, 2, "VULNMAIL_PASSPHRASE is not set");
     // Importing a protected file whose passphrase differs from the team's.
     let other = Env::new();
@@ -157,22 +109,11 @@ fn bad_flags_and_values_exit_2() {
     let env = Env::new();
     let o = env
         .vm()
-        .args([
-            "init",
-            "--batch",
-            "--address",
-            "security@example.org",
-            "--expires-in",
-            "soon",
-        ])
+        .args(["init", "--batch", "--address", "security@example.org", "--expires-in", "soon"])
         .output()
         .unwrap();
     one_line_error(&o, 2, "is not a duration");
-    let o = env
-        .vm()
-        .args(["--time", "yesterday", "key", "show"])
-        .output()
-        .unwrap();
+    let o = env.vm().args(["--time", "yesterday", "key", "show"]).output().unwrap();
     one_line_error(&o, 2, "RFC 3339");
     let o = env.vm().args(["init", "--batch"]).output().unwrap();
     one_line_error(&o, 2, "--address");
@@ -184,11 +125,7 @@ fn bad_flags_and_values_exit_2() {
 fn no_secret_outside_the_protected_key_file_and_key_files_are_private() {
     let env = Env::new();
     let site = env.init_and_publish();
-    env.vmp()
-        .args(["key", "check", "--dir"])
-        .arg(&site)
-        .assert()
-        .success();
+    env.vmp().args(["key", "check", "--dir"]).arg(&site).assert().success();
     env.vmp().args(["key", "rotate"]).assert().success();
     env.publish();
 
@@ -197,11 +134,7 @@ fn no_secret_outside_the_protected_key_file_and_key_files_are_private() {
         for entry in walk(&root) {
             let bytes = std::fs::read(&entry).unwrap();
             let hay = String::from_utf8_lossy(&bytes);
-            assert!(
-                !hay.contains(PASS),
-                "{} contains the passphrase",
-                entry.display()
-            );
+            assert!(!hay.contains(PASS), "{} contains the passphrase", entry.display());
             if let Ok(certs) = vulnmail::openpgp::keys::parse_certs(&bytes) {
                 for c in certs {
                     if c.is_tsk() {
@@ -218,19 +151,11 @@ fn no_secret_outside_the_protected_key_file_and_key_files_are_private() {
         }
     }
     // The current key and the retired one; nothing else holds secret key material.
-    let names: Vec<String> = tsk_files
-        .iter()
-        .map(|p| p.strip_prefix(env.data()).unwrap().display().to_string())
-        .collect();
+    let names: Vec<String> =
+        tsk_files.iter().map(|p| p.strip_prefix(env.data()).unwrap().display().to_string()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
-    assert!(
-        names.contains(&"keys/team-secret.asc".to_string()),
-        "{names:?}"
-    );
-    assert!(
-        names.iter().any(|n| n.starts_with("keys/retired/")),
-        "{names:?}"
-    );
+    assert!(names.contains(&"keys/team-secret.asc".to_string()), "{names:?}");
+    assert!(names.iter().any(|n| n.starts_with("keys/retired/")), "{names:?}");
     assert_eq!(mode(&env.data().join("keys/retired")), 0o700);
 }
 

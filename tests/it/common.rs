@@ -16,10 +16,7 @@ pub struct Env {
 
 impl Env {
     pub fn new() -> Env {
-        let dir = tempfile::Builder::new()
-            .prefix("vm-it-")
-            .tempdir()
-            .expect("tempdir");
+        let dir = tempfile::Builder::new().prefix("vm-it-").tempdir().expect("tempdir");
         for d in ["home", "config", "data", "gnupg", "work"] {
             std::fs::create_dir_all(dir.path().join(d)).unwrap();
         }
@@ -77,20 +74,8 @@ impl Env {
     /// `vulnmail init --batch` for security@example.org, protected with [`PASS`].
     pub fn init(&self) {
         self.vmp()
-            .args([
-                "init",
-                "--batch",
-                "--address",
-                "security@example.org",
-                "--domain",
-                "example.org",
-            ])
-            .args([
-                "--name",
-                "Example Security Team",
-                "--policy-url",
-                "https://example.org/security",
-            ])
+            .args(["init", "--batch", "--address", "security@example.org", "--domain", "example.org"])
+            .args(["--name", "Example Security Team", "--policy-url", "https://example.org/security"])
             .assert()
             .success();
     }
@@ -116,15 +101,7 @@ impl Env {
     pub fn gpg(&self, args: &[&str]) -> Output {
         std::process::Command::new("gpg")
             .env("GNUPGHOME", self.path("gnupg"))
-            .args([
-                "--batch",
-                "--no-tty",
-                "--quiet",
-                "--pinentry-mode",
-                "loopback",
-                "--trust-model",
-                "always",
-            ])
+            .args(["--batch", "--no-tty", "--quiet", "--pinentry-mode", "loopback", "--trust-model", "always"])
             .args(args)
             .output()
             .expect("gpg runs")
@@ -170,8 +147,7 @@ pub fn stderr(o: &Output) -> String {
 }
 
 pub fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", stdout(o), stderr(o)))
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", stdout(o), stderr(o)))
 }
 
 /// An RFC 3339 instant `days` from now (negative: in the past).
@@ -186,11 +162,7 @@ pub fn one_line_error(o: &Output, code: i32, needle: &str) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(code), "exit code; stderr: {err}");
     assert!(!err.contains("panicked"), "panic: {err}");
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "one line expected: {err}"
-    );
+    assert_eq!(err.trim_end().lines().count(), 1, "one line expected: {err}");
     assert!(err.contains(needle), "expected {needle:?} in: {err}");
 }
 
@@ -201,21 +173,12 @@ pub fn decrypt_with_team_key(env: &Env, passphrase: Option<&str>, message: &[u8]
     let pw = passphrase.map(sequoia_openpgp::crypto::Password::from);
     let unlocked = keys::unlock(&tsk, pw.as_ref()).expect("unlock");
     let mut all = vec![unlocked];
-    for old in keys::KeyStore::new(env.data().join("keys"))
-        .retired()
-        .unwrap()
-    {
+    for old in keys::KeyStore::new(env.data().join("keys")).retired().unwrap() {
         all.push(keys::unlock(&old, pw.as_ref()).unwrap());
     }
-    decrypt::decrypt(
-        &all,
-        &[],
-        message,
-        decrypt::Limits::default(),
-        std::time::SystemTime::now(),
-    )
-    .expect("decrypts")
-    .plaintext
+    decrypt::decrypt(&all, &[], message, decrypt::Limits::default(), std::time::SystemTime::now())
+        .expect("decrypts")
+        .plaintext
 }
 
 /// Check (check name -> status) from `key check --json` output.

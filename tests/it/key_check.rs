@@ -10,11 +10,7 @@ fn check_at(env: &Env, site: &Path, time: Option<&str>) -> (i32, serde_json::Val
     if let Some(t) = time {
         c.args(["--time", t]);
     }
-    let o = c
-        .args(["key", "check", "--json", "--dir"])
-        .arg(site)
-        .output()
-        .unwrap();
+    let o = c.args(["key", "check", "--json", "--dir"]).arg(site).output().unwrap();
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     (o.status.code().unwrap(), json(&o))
 }
@@ -22,15 +18,9 @@ fn check_at(env: &Env, site: &Path, time: Option<&str>) -> (i32, serde_json::Val
 fn assert_fails(env: &Env, site: &Path, time: Option<&str>, check: &str, needle: &str) {
     let (code, v) = check_at(env, site, time);
     assert_eq!(code, 1, "key check should fail: {v:#}");
-    assert!(
-        check_status(&v, check).iter().any(|s| s == "fail"),
-        "{check} should fail: {v:#}"
-    );
+    assert!(check_status(&v, check).iter().any(|s| s == "fail"), "{check} should fail: {v:#}");
     let detail = check_detail(&v, check);
-    assert!(
-        detail.contains(needle),
-        "{check}: expected {needle:?} in {detail:?}"
-    );
+    assert!(detail.contains(needle), "{check}: expected {needle:?} in {detail:?}");
 }
 
 fn security_txt(site: &Path) -> PathBuf {
@@ -47,44 +37,19 @@ fn fresh_publish_passes_with_a_readable_checklist() {
     for c in v["checks"].as_array().unwrap() {
         assert_eq!(c["status"], "ok", "{c}");
     }
-    let o = env
-        .vmp()
-        .args(["key", "check", "--dir"])
-        .arg(&site)
-        .output()
-        .unwrap();
+    let o = env.vmp().args(["key", "check", "--dir"]).arg(&site).output().unwrap();
     let text = stdout(ok(&o));
-    assert!(
-        text.contains("[ ok ] security.txt") && text.contains("All checks passed."),
-        "{text}"
-    );
+    assert!(text.contains("[ ok ] security.txt") && text.contains("All checks passed."), "{text}");
 }
 
 #[test]
 fn key_expiring_within_the_warning_window_fails() {
     let env = Env::new();
     let site = env.init_and_publish();
-    assert_fails(
-        &env,
-        &site,
-        Some(&days_from_now(715)),
-        "key-expiry",
-        "expires in",
-    );
-    assert_fails(
-        &env,
-        &site,
-        Some(&days_from_now(715)),
-        "encryption-subkey",
-        "expires in",
-    );
+    assert_fails(&env, &site, Some(&days_from_now(715)), "key-expiry", "expires in");
+    assert_fails(&env, &site, Some(&days_from_now(715)), "encryption-subkey", "expires in");
     // The window is configurable.
-    let o = env
-        .vmp()
-        .args(["key", "check", "--json", "--warn-days", "800", "--dir"])
-        .arg(&site)
-        .output()
-        .unwrap();
+    let o = env.vmp().args(["key", "check", "--json", "--warn-days", "800", "--dir"]).arg(&site).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(check_status(&json(&o), "key-expiry"), ["fail"]);
 }
@@ -93,20 +58,8 @@ fn key_expiring_within_the_warning_window_fails() {
 fn expired_key_fails() {
     let env = Env::new();
     let site = env.init_and_publish();
-    assert_fails(
-        &env,
-        &site,
-        Some(&days_from_now(732)),
-        "key-expiry",
-        "expired on",
-    );
-    assert_fails(
-        &env,
-        &site,
-        Some(&days_from_now(732)),
-        "encryption-subkey",
-        "expired on",
-    );
+    assert_fails(&env, &site, Some(&days_from_now(732)), "key-expiry", "expired on");
+    assert_fails(&env, &site, Some(&days_from_now(732)), "encryption-subkey", "expired on");
 }
 
 #[test]
@@ -148,18 +101,8 @@ fn security_txt_past_its_expires_fails() {
     let site = env.init_and_publish();
     let (code, v) = check_at(&env, &site, Some(&days_from_now(367)));
     assert_eq!(code, 1);
-    assert_eq!(
-        check_status(&v, "key-expiry"),
-        ["ok"],
-        "the key itself is fine: {v:#}"
-    );
-    assert_fails(
-        &env,
-        &site,
-        Some(&days_from_now(367)),
-        "security.txt",
-        "has passed",
-    );
+    assert_eq!(check_status(&v, "key-expiry"), ["ok"], "the key itself is fine: {v:#}");
+    assert_fails(&env, &site, Some(&days_from_now(367)), "security.txt", "has passed");
 }
 
 #[test]
@@ -167,17 +110,7 @@ fn security_txt_expiring_too_far_ahead_fails() {
     // A hand-made security.txt, validly signed by the team key (with sq), whose
     // Expires is two years away.
     let env = Env::new();
-    env.vm()
-        .args([
-            "init",
-            "--batch",
-            "--address",
-            "security@example.org",
-            "--expires-in",
-            "5y",
-        ])
-        .assert()
-        .success();
+    env.vm().args(["init", "--batch", "--address", "security@example.org", "--expires-in", "5y"]).assert().success();
     let site = env.publish();
     let text = std::fs::read_to_string(security_txt(&site)).unwrap();
     let far = days_from_now(800);
@@ -185,13 +118,7 @@ fn security_txt_expiring_too_far_ahead_fails() {
         .lines()
         .skip_while(|l| !l.starts_with("Contact:"))
         .take_while(|l| !l.trim().is_empty() && !l.starts_with("-----"))
-        .map(|l| {
-            if l.starts_with("Expires:") {
-                format!("Expires: {far}\n")
-            } else {
-                format!("{l}\n")
-            }
-        })
+        .map(|l| if l.starts_with("Expires:") { format!("Expires: {far}\n") } else { format!("{l}\n") })
         .collect();
     let plain = env.path("sectxt-plain.txt");
     std::fs::write(&plain, body).unwrap();
@@ -228,8 +155,7 @@ fn wkd_file_differing_from_the_key_fails() {
     let direct = format!(".well-known/openpgpkey/hu/{hash}");
     std::fs::copy(other_site.join(&direct), site.join(&direct)).unwrap();
     assert_fails(&env, &site, None, "wkd-direct", "not the team key");
-    std::fs::remove_file(site.join(format!(".well-known/openpgpkey/example.org/hu/{hash}")))
-        .unwrap();
+    std::fs::remove_file(site.join(format!(".well-known/openpgpkey/example.org/hu/{hash}"))).unwrap();
     assert_fails(&env, &site, None, "wkd-advanced", "missing");
 }
 
@@ -262,10 +188,7 @@ fn secret_key_that_cannot_decrypt_fails() {
     assert_eq!(o.status.code(), Some(1));
     let v = json(&o);
     assert_eq!(check_status(&v, "secret-key"), ["fail"]);
-    assert!(
-        check_detail(&v, "secret-key").contains("passphrase does not unlock"),
-        "{v:#}"
-    );
+    assert!(check_detail(&v, "secret-key").contains("passphrase does not unlock"), "{v:#}");
 
     // The secret key file is gone: everything else is still checked against the
     // public copy, and the secret key check fails.
@@ -280,12 +203,7 @@ fn secret_key_that_cannot_decrypt_fails() {
 fn a_checklist_in_colour_only_when_asked_and_never_with_no_color() {
     let env = Env::new();
     let site = env.init_and_publish();
-    let o = env
-        .vmp()
-        .args(["--color", "always", "key", "check", "--dir"])
-        .arg(&site)
-        .output()
-        .unwrap();
+    let o = env.vmp().args(["--color", "always", "key", "check", "--dir"]).arg(&site).output().unwrap();
     assert!(stdout(&o).contains("\x1b[32m"), "{}", stdout(&o));
     let o = env
         .vmp()
@@ -295,11 +213,6 @@ fn a_checklist_in_colour_only_when_asked_and_never_with_no_color() {
         .output()
         .unwrap();
     assert!(!stdout(&o).contains('\x1b'));
-    let o = env
-        .vmp()
-        .args(["key", "check", "--dir"])
-        .arg(&site)
-        .output()
-        .unwrap();
+    let o = env.vmp().args(["key", "check", "--dir"]).arg(&site).output().unwrap();
     assert!(!stdout(&o).contains('\x1b'), "not a terminal: no colour");
 }

@@ -6,10 +6,7 @@ use crate::common::*;
 fn extend_renews_primary_and_subkeys_and_check_sees_it() {
     let env = Env::new();
     let site = env.init_and_publish();
-    env.vmp()
-        .args(["key", "extend", "--for", "3y"])
-        .assert()
-        .success();
+    env.vmp().args(["key", "extend", "--for", "3y"]).assert().success();
     let v = json(&env.vm().args(["key", "show", "--json"]).output().unwrap());
     let expires: jiff::Timestamp = v["key"]["expires"].as_str().unwrap().parse().unwrap();
     let days = (expires - jiff::Timestamp::now()).as_secs() / 86_400;
@@ -18,38 +15,14 @@ fn extend_renews_primary_and_subkeys_and_check_sees_it() {
         assert_eq!(s["expires"], v["key"]["expires"], "subkey {s}");
     }
     // The published files still carry the old expiry until published again.
-    let o = env
-        .vmp()
-        .args(["key", "check", "--json", "--dir"])
-        .arg(&site)
-        .output()
-        .unwrap();
+    let o = env.vmp().args(["key", "check", "--json", "--dir"]).arg(&site).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        check_detail(&json(&o), "keys-file").contains("differs"),
-        "{}",
-        stdout(&o)
-    );
+    assert!(check_detail(&json(&o), "keys-file").contains("differs"), "{}", stdout(&o));
     env.publish();
-    env.vmp()
-        .args(["key", "check", "--dir"])
-        .arg(&site)
-        .assert()
-        .success();
+    env.vmp().args(["key", "check", "--dir"]).arg(&site).assert().success();
     // Two and a half years on, the key is still valid (security.txt would need a refresh).
-    let o = env
-        .vmp()
-        .args([
-            "--time",
-            &days_from_now(910),
-            "key",
-            "check",
-            "--json",
-            "--dir",
-        ])
-        .arg(&site)
-        .output()
-        .unwrap();
+    let o =
+        env.vmp().args(["--time", &days_from_now(910), "key", "check", "--json", "--dir"]).arg(&site).output().unwrap();
     assert_eq!(check_status(&json(&o), "key-expiry"), ["ok"]);
 }
 
@@ -61,54 +34,24 @@ fn rotate_cross_signs_keeps_the_old_key_and_old_mail_still_decrypts() {
     ok(&env.gpg(&["--import", old_cert.to_str().unwrap()]));
     let old_msg = gpg_encrypt(&env, "security@example.org", b"report to the old key");
     let old = json(&env.vm().args(["key", "show", "--json"]).output().unwrap());
-    let o = env
-        .vmp()
-        .args(["key", "rotate", "--json"])
-        .output()
-        .unwrap();
+    let o = env.vmp().args(["key", "rotate", "--json"]).output().unwrap();
     let rotated = json(ok(&o));
     assert_eq!(rotated["previous"], old["key"]["fingerprint"]);
     assert_ne!(rotated["key"]["fingerprint"], old["key"]["fingerprint"]);
-    assert_eq!(
-        mode(std::path::Path::new(
-            rotated["retired_file"].as_str().unwrap()
-        )),
-        0o600
-    );
+    assert_eq!(mode(std::path::Path::new(rotated["retired_file"].as_str().unwrap())), 0o600);
 
     // Old mail still decrypts, with the retired key.
-    assert_eq!(
-        decrypt_with_team_key(&env, Some(PASS), &old_msg),
-        b"report to the old key"
-    );
+    assert_eq!(decrypt_with_team_key(&env, Some(PASS), &old_msg), b"report to the old key");
 
     // The published certificate carries the old key's certification (the cross-signature).
     env.publish();
     let new_cert = std::fs::read(site.join("keys/security@example.org.asc")).unwrap();
-    let cert = vulnmail::openpgp::keys::parse_certs(&new_cert)
-        .unwrap()
-        .remove(0);
-    let old_fpr: sequoia_openpgp::Fingerprint =
-        old["key"]["fingerprint"].as_str().unwrap().parse().unwrap();
-    let certified = cert.userids().any(|u| {
-        u.certifications()
-            .any(|s| s.issuer_fingerprints().any(|f| *f == old_fpr))
-    });
-    assert!(
-        certified,
-        "the new key's user ID should carry the old key's certification"
-    );
-    env.vmp()
-        .args(["key", "check", "--dir"])
-        .arg(&site)
-        .assert()
-        .success();
-    let v = json(
-        &env.vm()
-            .args(["key", "show", "--all", "--json"])
-            .output()
-            .unwrap(),
-    );
+    let cert = vulnmail::openpgp::keys::parse_certs(&new_cert).unwrap().remove(0);
+    let old_fpr: sequoia_openpgp::Fingerprint = old["key"]["fingerprint"].as_str().unwrap().parse().unwrap();
+    let certified = cert.userids().any(|u| u.certifications().any(|s| s.issuer_fingerprints().any(|f| *f == old_fpr)));
+    assert!(certified, "the new key's user ID should carry the old key's certification");
+    env.vmp().args(["key", "check", "--dir"]).arg(&site).assert().success();
+    let v = json(&env.vm().args(["key", "show", "--all", "--json"]).output().unwrap());
     assert_eq!(v["retired"][0]["fingerprint"], old["key"]["fingerprint"]);
 }
 
@@ -118,26 +61,14 @@ fn export_public_is_minimised_and_secret_export_is_private() {
     env.init();
     let o = env.vm().args(["key", "export"]).output().unwrap();
     let text = stdout(ok(&o));
-    assert!(
-        text.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----"),
-        "{text}"
-    );
-    let cert = vulnmail::openpgp::keys::parse_certs(&o.stdout)
-        .unwrap()
-        .remove(0);
+    assert!(text.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----"), "{text}");
+    let cert = vulnmail::openpgp::keys::parse_certs(&o.stdout).unwrap().remove(0);
     assert!(!cert.is_tsk());
     let out = env.path("exported-secret.asc");
-    env.vm()
-        .args(["key", "export", "--secret", "--output"])
-        .arg(&out)
-        .assert()
-        .success();
+    env.vm().args(["key", "export", "--secret", "--output"]).arg(&out).assert().success();
     assert_eq!(mode(&out), 0o600);
     let tsk = vulnmail::openpgp::keys::read_tsk(&out).unwrap();
-    assert!(
-        vulnmail::openpgp::keys::is_protected(&tsk),
-        "exported still under its passphrase"
-    );
+    assert!(vulnmail::openpgp::keys::is_protected(&tsk), "exported still under its passphrase");
 }
 
 #[test]
@@ -148,19 +79,9 @@ fn importing_a_second_key_retires_the_first() {
     let other = Env::new();
     other.init();
     let file = other.secret_key();
-    let o = env
-        .vmp()
-        .args(["key", "import", "--json"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let o = env.vmp().args(["key", "import", "--json"]).arg(&file).output().unwrap();
     let v = json(ok(&o));
-    assert!(
-        v["retired_file"]
-            .as_str()
-            .unwrap()
-            .contains(before["key"]["fingerprint"].as_str().unwrap())
-    );
+    assert!(v["retired_file"].as_str().unwrap().contains(before["key"]["fingerprint"].as_str().unwrap()));
     let after = json(&env.vm().args(["key", "show", "--json"]).output().unwrap());
     assert_ne!(after["key"]["fingerprint"], before["key"]["fingerprint"]);
 }

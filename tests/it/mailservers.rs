@@ -19,22 +19,14 @@ impl MailServers {
     /// Start a fresh set of servers in a short temporary directory.
     pub fn start() -> MailServers {
         // Unix socket paths must stay short, and the servers' users must reach it: /var/tmp (this machine's /tmp is 0700).
-        let base = tempfile::Builder::new()
-            .prefix("ms")
-            .tempdir_in("/var/tmp")
-            .unwrap()
-            .keep();
+        let base = tempfile::Builder::new().prefix("ms").tempdir_in("/var/tmp").unwrap().keep();
         // The servers' unprivileged users must be able to reach it.
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
         let dir = base.join("s");
-        let o = Command::new(script())
-            .arg("start")
-            .arg(&dir)
-            .output()
-            .expect("scripts/mailservers runs");
+        let o = Command::new(script()).arg("start").arg(&dir).output().expect("scripts/mailservers runs");
         assert!(
             o.status.success(),
             "scripts/mailservers start failed:\n{}\n{}",
@@ -51,9 +43,7 @@ impl MailServers {
     }
 
     pub fn get(&self, key: &str) -> &str {
-        self.env
-            .get(key)
-            .unwrap_or_else(|| panic!("{key} missing from the mailservers env"))
+        self.env.get(key).unwrap_or_else(|| panic!("{key} missing from the mailservers env"))
     }
 
     pub fn port(&self, key: &str) -> u16 {
@@ -62,11 +52,7 @@ impl MailServers {
 
     fn run(&self, args: &[&str]) -> String {
         let o = Command::new(script()).args(args).output().unwrap();
-        assert!(
-            o.status.success(),
-            "mailservers {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert!(o.status.success(), "mailservers {args:?}: {}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
@@ -91,19 +77,12 @@ impl MailServers {
             c.args(cmd.get_args());
             c.args(chunk);
             let o = c.output().unwrap();
-            assert!(
-                o.status.success(),
-                "deliver: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
+            assert!(o.status.success(), "deliver: {}", String::from_utf8_lossy(&o.stderr));
         }
     }
 
     pub fn count(&self, user: &str, mailbox: &str) -> u64 {
-        self.run(&["count", self.d(), user, mailbox])
-            .trim()
-            .parse()
-            .unwrap()
+        self.run(&["count", self.d(), user, mailbox]).trim().parse().unwrap()
     }
 
     pub fn stop_imap(&self) {
@@ -120,17 +99,8 @@ impl MailServers {
 
     /// doveadm against the main instance.
     pub fn doveadm(&self, args: &[&str]) -> String {
-        let o = Command::new("doveadm")
-            .arg("-c")
-            .arg(self.get("MS_DOVECOT_CONF"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "doveadm {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        let o = Command::new("doveadm").arg("-c").arg(self.get("MS_DOVECOT_CONF")).args(args).output().unwrap();
+        assert!(o.status.success(), "doveadm {args:?}: {}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
@@ -146,11 +116,7 @@ impl MailServers {
     }
 
     pub fn logs(&self) -> String {
-        let o = Command::new(script())
-            .arg("logs")
-            .arg(&self.dir)
-            .output()
-            .unwrap();
+        let o = Command::new(script()).arg("logs").arg(&self.dir).output().unwrap();
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 }

@@ -50,12 +50,7 @@ impl Proxy {
                 }
             }
         });
-        Proxy {
-            port,
-            client_bytes,
-            server_bytes,
-            stop,
-        }
+        Proxy { port, client_bytes, server_bytes, stop }
     }
 
     pub fn client_sent(&self) -> Vec<u8> {
@@ -69,13 +64,7 @@ impl Drop for Proxy {
     }
 }
 
-fn spawn_pair(
-    client: TcpStream,
-    server: TcpStream,
-    f: Faults,
-    cb: Arc<Mutex<Vec<u8>>>,
-    sb: Arc<AtomicU64>,
-) {
+fn spawn_pair(client: TcpStream, server: TcpStream, f: Faults, cb: Arc<Mutex<Vec<u8>>>, sb: Arc<AtomicU64>) {
     let (mut c_read, mut s_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
     std::thread::spawn(move || {
         let mut buf = [0u8; 16384];

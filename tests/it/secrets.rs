@@ -14,16 +14,9 @@ fn status_names_each_source_and_never_the_value() {
         format!("{cfg}\n[imap]\nhost = \"localhost\"\nuser = \"security@example.org\"\npassword = {{ command = \"cat {}\" }}\n\n[smtp]\npassword = {{ keyring = \"vulnmail/smtp\" }}\n", pwfile.display()),
     )
     .unwrap();
-    let o = env
-        .vmp()
-        .args(["secrets", "status", "--probe", "--json"])
-        .output()
-        .unwrap();
+    let o = env.vmp().args(["secrets", "status", "--probe", "--json"]).output().unwrap();
     let out = stdout(ok(&o));
-    assert!(
-        !out.contains(PASS) && !out.contains("imap-marker-123"),
-        "{out}"
-    );
+    assert!(!out.contains(PASS) && !out.contains("imap-marker-123"), "{out}");
     let v = json(&o);
     let rows = v["secrets"].as_array().unwrap();
     let row = |name: &str| rows.iter().find(|r| r["secret"] == name).unwrap().clone();
@@ -41,8 +34,7 @@ fn status_names_each_source_and_never_the_value() {
     let o = env.vm().args(["secrets", "status"]).output().unwrap();
     let text = stdout(ok(&o));
     assert!(
-        text.contains("environment variable VULNMAIL_PASSPHRASE")
-            && text.contains("VULNMAIL_PASSPHRASE is not set"),
+        text.contains("environment variable VULNMAIL_PASSPHRASE") && text.contains("VULNMAIL_PASSPHRASE is not set"),
         "{text}"
     );
     assert!(text.contains("no D-Bus session"), "{text}");
@@ -53,14 +45,7 @@ fn a_keyring_passphrase_on_a_headless_machine_fails_naming_the_other_sources() {
     let env = Env::new();
     let o = env
         .vm()
-        .args([
-            "init",
-            "--batch",
-            "--address",
-            "security@example.org",
-            "--passphrase-keyring",
-            "vulnmail/key",
-        ])
+        .args(["init", "--batch", "--address", "security@example.org", "--passphrase-keyring", "vulnmail/key"])
         .output()
         .unwrap();
     one_line_error(&o, 2, "{ env = \"NAME\" }");
@@ -72,22 +57,10 @@ fn batch_with_a_prompt_source_fails_instead_of_asking() {
     let env = Env::new();
     env.init();
     let cfg = std::fs::read_to_string(env.config_file()).unwrap();
-    std::fs::write(
-        env.config_file(),
-        cfg.replace("{ env = \"VULNMAIL_PASSPHRASE\" }", "{ prompt = true }"),
-    )
-    .unwrap();
-    let o = env
-        .vm()
-        .args(["--batch", "key", "publish", "--out", "x"])
-        .output()
-        .unwrap();
+    std::fs::write(env.config_file(), cfg.replace("{ env = \"VULNMAIL_PASSPHRASE\" }", "{ prompt = true }")).unwrap();
+    let o = env.vm().args(["--batch", "key", "publish", "--out", "x"]).output().unwrap();
     one_line_error(&o, 2, "--batch forbids prompting");
     // Without --batch but with no terminal, the same refusal, with another reason.
-    let o = env
-        .vm()
-        .args(["key", "publish", "--out", "x"])
-        .output()
-        .unwrap();
+    let o = env.vm().args(["key", "publish", "--out", "x"]).output().unwrap();
     one_line_error(&o, 2, "no terminal");
 }

@@ -20,27 +20,16 @@ pub fn run(ctx: &Ctx, a: KeyCheckArgs) -> anyhow::Result<Output> {
     let store = ctx.keystore();
     let (cert, own, secret) = match &a.cert {
         Some(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-            let mut certs = keys::parse_certs(&bytes).map_err(|e| {
-                crate::error::UserError(format!("{} is not a certificate: {e}", path.display()))
-            })?;
+            let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            let mut certs = keys::parse_certs(&bytes)
+                .map_err(|e| crate::error::UserError(format!("{} is not a certificate: {e}", path.display())))?;
             let cert = certs.remove(0);
             // A published certificate keeps exactly the certifications it carries.
             let own = cert
                 .userids()
-                .flat_map(|u| {
-                    u.certifications()
-                        .flat_map(|s| s.issuer_fingerprints().cloned().collect::<Vec<_>>())
-                })
+                .flat_map(|u| u.certifications().flat_map(|s| s.issuer_fingerprints().cloned().collect::<Vec<_>>()))
                 .collect();
-            (
-                cert,
-                own,
-                SecretState::NotChecked(
-                    "checking a given certificate; no secret key involved".into(),
-                ),
-            )
+            (cert, own, SecretState::NotChecked("checking a given certificate; no secret key involved".into()))
         }
         None => {
             let own = own_fingerprints(&store.retired()?);
@@ -58,15 +47,7 @@ pub fn run(ctx: &Ctx, a: KeyCheckArgs) -> anyhow::Result<Output> {
             }
         }
     };
-    let items = check::run(&Inputs {
-        cfg: &cfg,
-        cert: &cert,
-        own: &own,
-        dir: &dir,
-        now,
-        warn_days,
-        secret,
-    });
+    let items = check::run(&Inputs { cfg: &cfg, cert: &cert, own: &own, dir: &dir, now, warn_days, secret });
     let failed = items.iter().any(|i| i.status == Status::Fail);
     let mut text = String::new();
     for i in &items {
@@ -78,11 +59,7 @@ pub fn run(ctx: &Ctx, a: KeyCheckArgs) -> anyhow::Result<Output> {
         };
         text.push_str(&format!("{mark} {:<20} {}\n", i.check, i.detail));
     }
-    text.push_str(if failed {
-        "Some checks failed.\n"
-    } else {
-        "All checks passed.\n"
-    });
+    text.push_str(if failed { "Some checks failed.\n" } else { "All checks passed.\n" });
     Ok(Output::new(text, json!({ "ok": !failed, "dir": dir, "checks": items })).failed(failed))
 }
 

@@ -26,11 +26,7 @@ pub fn run(ctx: &Ctx, a: KeyImportArgs) -> anyhow::Result<Output> {
     let file_pw = match &a.passphrase_env {
         Some(name) => Some(Password::from(
             std::env::var(name)
-                .map_err(|_| {
-                    UserError(format!(
-                        "--passphrase-env: environment variable {name} is not set"
-                    ))
-                })?
+                .map_err(|_| UserError(format!("--passphrase-env: environment variable {name} is not set")))?
                 .as_str(),
         )),
         None if keys::is_protected(&cert) => ctx.passphrase(&cfg)?,
@@ -47,19 +43,10 @@ pub fn run(ctx: &Ctx, a: KeyImportArgs) -> anyhow::Result<Output> {
         other => other?,
     };
     let p = policy();
-    let vc = unlocked.with_policy(&p, now).map_err(|e| {
-        UserError(format!(
-            "{} is not usable under the standard policy: {e}",
-            a.file.display()
-        ))
-    })?;
-    if vc
-        .keys()
-        .for_transport_encryption()
-        .for_storage_encryption()
-        .next()
-        .is_none()
-    {
+    let vc = unlocked
+        .with_policy(&p, now)
+        .map_err(|e| UserError(format!("{} is not usable under the standard policy: {e}", a.file.display())))?;
+    if vc.keys().for_transport_encryption().for_storage_encryption().next().is_none() {
         return Err(UserError(format!(
             "{} has no encryption key that is valid now; reports could not be decrypted",
             a.file.display()
@@ -98,16 +85,8 @@ pub fn run(ctx: &Ctx, a: KeyImportArgs) -> anyhow::Result<Output> {
 /// Add a self-signed user ID for each team address the key lacks, so the published
 /// (minimised) certificate names the security inbox. `cert` must be unlocked.
 pub fn add_team_userids(cfg: &Config, cert: Cert, now: SystemTime) -> anyhow::Result<Cert> {
-    let have: Vec<String> = cert
-        .userids()
-        .filter_map(|u| uid_email(u.userid()))
-        .collect();
-    let missing: Vec<&String> = cfg
-        .team
-        .addresses
-        .iter()
-        .filter(|a| !have.contains(&a.to_ascii_lowercase()))
-        .collect();
+    let have: Vec<String> = cert.userids().filter_map(|u| uid_email(u.userid())).collect();
+    let missing: Vec<&String> = cfg.team.addresses.iter().filter(|a| !have.contains(&a.to_ascii_lowercase())).collect();
     if missing.is_empty() {
         return Ok(cert);
     }
@@ -120,20 +99,15 @@ pub fn add_team_userids(cfg: &Config, cert: Cert, now: SystemTime) -> anyhow::Re
             Err(_) => SignatureBuilder::new(pgp::types::SignatureType::PositiveCertification),
         }
     };
-    let mut signer = cert
-        .primary_key()
-        .key()
-        .clone()
-        .parts_into_secret()?
-        .into_keypair()?;
+    let mut signer = cert.primary_key().key().clone().parts_into_secret()?.into_keypair()?;
     let mut packets: Vec<Packet> = Vec::new();
     for a in missing {
         let uid = team_userid(&cfg.team.name, a);
-        let sig = template
-            .clone()
-            .set_signature_creation_time(now)?
-            .set_primary_userid(false)?
-            .sign_userid_binding(&mut signer, cert.primary_key().key(), &uid)?;
+        let sig = template.clone().set_signature_creation_time(now)?.set_primary_userid(false)?.sign_userid_binding(
+            &mut signer,
+            cert.primary_key().key(),
+            &uid,
+        )?;
         packets.push(uid.into());
         packets.push(sig.into());
     }
@@ -142,12 +116,7 @@ pub fn add_team_userids(cfg: &Config, cert: Cert, now: SystemTime) -> anyhow::Re
 
 /// A revocation certificate for an imported key, so the team always has one.
 pub fn write_revocation(store: &KeyStore, unlocked: &Cert) -> anyhow::Result<()> {
-    let mut signer = unlocked
-        .primary_key()
-        .key()
-        .clone()
-        .parts_into_secret()?
-        .into_keypair()?;
+    let mut signer = unlocked.primary_key().key().clone().parts_into_secret()?.into_keypair()?;
     let rev = pgp::cert::CertRevocationBuilder::new()
         .set_reason_for_revocation(ReasonForRevocation::Unspecified, b"")?
         .build(&mut signer, unlocked, None)?;

@@ -15,22 +15,11 @@ use crate::term::UntrustedLine;
 /// The person-readable form of a key, shared by show/import/rotate.
 pub fn render_info(info: &KeyInfo, style: &crate::output::Style) -> String {
     let mut s = String::new();
-    s.push_str(&format!(
-        "{} {}\n",
-        style.bold("Fingerprint:"),
-        info.fingerprint
-    ));
+    s.push_str(&format!("{} {}\n", style.bold("Fingerprint:"), info.fingerprint));
     s.push_str(&format!("  algorithm: {}\n", info.algorithm));
     s.push_str(&format!("  created:   {}\n", info.created));
-    s.push_str(&format!(
-        "  expires:   {}\n",
-        info.expires.as_deref().unwrap_or("never")
-    ));
-    let st = if info.status == "valid" {
-        style.ok(&info.status)
-    } else {
-        style.fail(&info.status)
-    };
+    s.push_str(&format!("  expires:   {}\n", info.expires.as_deref().unwrap_or("never")));
+    let st = if info.status == "valid" { style.ok(&info.status) } else { style.fail(&info.status) };
     s.push_str(&format!("  status:    {st}\n"));
     s.push_str(&format!(
         "  secret:    {}\n",

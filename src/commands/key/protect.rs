@@ -27,14 +27,8 @@ pub fn run(ctx: &Ctx, a: KeyProtectArgs) -> anyhow::Result<Output> {
     let unlocked = ctx.unlocked_key(&cfg)?;
     let (source, password) = match flagged.or_else(|| cfg.key.passphrase.clone()) {
         Some(src) => {
-            let s = secrets::resolve("the key passphrase", &src, ctx.interaction()).with_context(
-                || {
-                    format!(
-                        "cannot get the key passphrase from {}",
-                        secrets::describe(&src)
-                    )
-                },
-            )?;
+            let s = secrets::resolve("the key passphrase", &src, ctx.interaction())
+                .with_context(|| format!("cannot get the key passphrase from {}", secrets::describe(&src)))?;
             (src, Password::from(s.expose()))
         }
         None => {
@@ -51,8 +45,7 @@ pub fn run(ctx: &Ctx, a: KeyProtectArgs) -> anyhow::Result<Output> {
     store.save(&keys::protect(&unlocked, &password)?)?;
     if cfg.key.passphrase.as_ref() != Some(&source) {
         let path = &ctx.paths.config_file;
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         keys::write_private(path, config::with_key_passphrase(&text, &source).as_bytes())?;
         cfg.key.passphrase = Some(source.clone());
     }

@@ -16,32 +16,19 @@ pub fn run(ctx: &Ctx, a: KeyPublishArgs) -> anyhow::Result<Output> {
     let own = own_fingerprints(&ctx.keystore().retired()?);
     let done = publish::publish(&cfg, &tsk, &own, &out, now)?;
     let section = publish::security_md_section(&cfg, &tsk, now);
-    let mut text = format!(
-        "Published key {} into {}:\n",
-        done.fingerprint,
-        out.display()
-    );
+    let mut text = format!("Published key {} into {}:\n", done.fingerprint, out.display());
     for f in &done.files {
         text.push_str(&format!("  {f}\n"));
     }
-    text.push_str(&format!(
-        "security.txt expires {}\n",
-        done.security_txt_expires
-    ));
+    text.push_str(&format!("security.txt expires {}\n", done.security_txt_expires));
     let security_md = match &a.security_md {
         Some(path) => {
-            publish::update_security_md(path, &section)
-                .with_context(|| format!("cannot update {}", path.display()))?;
-            text.push_str(&format!(
-                "Updated the vulnmail section of {}\n",
-                path.display()
-            ));
+            publish::update_security_md(path, &section).with_context(|| format!("cannot update {}", path.display()))?;
+            text.push_str(&format!("Updated the vulnmail section of {}\n", path.display()));
             Some(path.clone())
         }
         None => {
-            text.push_str(
-                "\nSECURITY.md section (or pass --security-md FILE to update one in place):\n\n",
-            );
+            text.push_str("\nSECURITY.md section (or pass --security-md FILE to update one in place):\n\n");
             text.push_str(&section);
             None
         }

@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, a: KeyRotateArgs) -> anyhow::Result<Output> {
         let mut all = vec![old.clone()];
         all.extend(ctx.unlocked_keys(&cfg)?.into_iter().skip(1));
         let store_key = crate::store::key::unwrap(data, &all, now)?;
-        crate::store::key::wrap(data, &store_key, &[new.clone()], now)?;
+        crate::store::key::wrap(data, &store_key, std::slice::from_ref(&new), now)?;
     }
     // Retire the old key as stored (still protected), then make the new one current.
     let retired_at = store.retire(&stored_old)?;

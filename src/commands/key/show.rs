@@ -18,15 +18,9 @@ pub fn run(ctx: &Ctx, a: KeyShowArgs) -> anyhow::Result<Output> {
     if a.all {
         for c in store.retired()? {
             let r = keys::describe(&c, now);
-            text.push_str(&format!(
-                "\nRetired (kept for decrypting old reports):\n{}",
-                render_info(&r, &ctx.style)
-            ));
+            text.push_str(&format!("\nRetired (kept for decrypting old reports):\n{}", render_info(&r, &ctx.style)));
             retired.push(r);
         }
     }
-    Ok(Output::new(
-        text,
-        json!({ "key": info, "retired": retired }),
-    ))
+    Ok(Output::new(text, json!({ "key": info, "retired": retired })))
 }

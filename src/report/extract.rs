@@ -1,0 +1,952 @@
+//! Field extraction: from what reporters actually write to the report fields.
+//!
+//! Pure text in, [`Fields`] out. The text is first cleaned (quoted replies,
+//! greetings, sign-offs, signatures, legal footers, forwarding headers go), then cut
+//! into sections at headings in the forms reporters use (Markdown `#`, `**bold**`,
+//! `Label:` lines, underlined headings, numbered sections, tracker templates), each
+//! heading mapped to a field through a table of synonyms. Identifiers (CVE, CWE,
+//! CVSS, URLs, severity, credit, disclosure dates) are then read from the sections
+//! or the whole text. A field the text does not support stays empty.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::model::{Cvss, Fields, Reporter};
+
+/// What extraction works from.
+pub struct Input<'a> {
+    /// The report's text (decrypted, HTML already turned into text).
+    pub text: &'a str,
+    pub subject: Option<&'a str>,
+    /// When the report arrived, for relative dates ("90 days").
+    pub received_at: Option<jiff::Timestamp>,
+    /// Text attachments: (file name, content).
+    pub text_attachments: &'a [(String, String)],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Title,
+    Summary,
+    Steps,
+    Impact,
+    Component,
+    Versions,
+    VulnType,
+    Cwe,
+    Cve,
+    Severity,
+    Cvss,
+    Poc,
+    Fix,
+    Environment,
+    References,
+    Credit,
+    Reporter,
+    Disclosure,
+}
+
+/// Heading words (normalised: lower case, letters and spaces) and their field.
+const SYNONYMS: &[(&str, Key)] = &[
+    ("title", Key::Title),
+    ("vulnerability title", Key::Title),
+    ("report title", Key::Title),
+    ("vulnerability name", Key::Title),
+    ("summary", Key::Summary),
+    ("description", Key::Summary),
+    ("details", Key::Summary),
+    ("overview", Key::Summary),
+    ("vulnerability description", Key::Summary),
+    ("description of the vulnerability", Key::Summary),
+    ("vulnerability details", Key::Summary),
+    ("issue", Key::Summary),
+    ("issue description", Key::Summary),
+    ("the issue", Key::Summary),
+    ("problem", Key::Summary),
+    ("bug description", Key::Summary),
+    ("vulnerability", Key::Summary),
+    ("beschreibung", Key::Summary),
+    ("zusammenfassung", Key::Summary),
+    ("résumé", Key::Summary),
+    ("resume", Key::Summary),
+    ("descripción", Key::Summary),
+    ("descripcion", Key::Summary),
+    ("steps to reproduce", Key::Steps),
+    ("steps to reproduce the issue", Key::Steps),
+    ("reproduction", Key::Steps),
+    ("reproduction steps", Key::Steps),
+    ("how to reproduce", Key::Steps),
+    ("repro steps", Key::Steps),
+    ("repro", Key::Steps),
+    ("to reproduce", Key::Steps),
+    ("steps", Key::Steps),
+    ("steps to replicate", Key::Steps),
+    ("reproducing", Key::Steps),
+    ("schritte zur reproduktion", Key::Steps),
+    ("reproduktion", Key::Steps),
+    ("impact", Key::Impact),
+    ("risk", Key::Impact),
+    ("security impact", Key::Impact),
+    ("business impact", Key::Impact),
+    ("consequences", Key::Impact),
+    ("auswirkung", Key::Impact),
+    ("auswirkungen", Key::Impact),
+    ("affected component", Key::Component),
+    ("affected components", Key::Component),
+    ("component", Key::Component),
+    ("affected product", Key::Component),
+    ("product", Key::Component),
+    ("affected package", Key::Component),
+    ("package", Key::Component),
+    ("module", Key::Component),
+    ("affected module", Key::Component),
+    ("affected endpoint", Key::Component),
+    ("endpoint", Key::Component),
+    ("affected url", Key::Component),
+    ("url", Key::Component),
+    ("location", Key::Component),
+    ("url location of vulnerability", Key::Component),
+    ("vulnerable url", Key::Component),
+    ("affected file", Key::Component),
+    ("affected asset", Key::Component),
+    ("asset", Key::Component),
+    ("target", Key::Component),
+    ("affected versions", Key::Versions),
+    ("affected version", Key::Versions),
+    ("affected version s", Key::Versions),
+    ("versions affected", Key::Versions),
+    ("version", Key::Versions),
+    ("versions", Key::Versions),
+    ("affected releases", Key::Versions),
+    ("tested on", Key::Versions),
+    ("tested version", Key::Versions),
+    ("tested versions", Key::Versions),
+    ("betroffene versionen", Key::Versions),
+    ("vulnerability type", Key::VulnType),
+    ("type", Key::VulnType),
+    ("vulnerability class", Key::VulnType),
+    ("bug type", Key::VulnType),
+    ("class", Key::VulnType),
+    ("category", Key::VulnType),
+    ("weakness", Key::VulnType),
+    ("type of vulnerability", Key::VulnType),
+    ("cwe", Key::Cwe),
+    ("cwe id", Key::Cwe),
+    ("cve", Key::Cve),
+    ("cve id", Key::Cve),
+    ("severity", Key::Severity),
+    ("criticality", Key::Severity),
+    ("risk level", Key::Severity),
+    ("severity rating", Key::Severity),
+    ("cvss", Key::Cvss),
+    ("cvss score", Key::Cvss),
+    ("cvss vector", Key::Cvss),
+    ("cvss v", Key::Cvss),
+    ("cvss base score", Key::Cvss),
+    ("proof of concept", Key::Poc),
+    ("poc", Key::Poc),
+    ("exploit", Key::Poc),
+    ("exploit code", Key::Poc),
+    ("payload", Key::Poc),
+    ("proof", Key::Poc),
+    ("proof of concept poc", Key::Poc),
+    ("poc code", Key::Poc),
+    ("suggested fix", Key::Fix),
+    ("fix", Key::Fix),
+    ("remediation", Key::Fix),
+    ("mitigation", Key::Fix),
+    ("mitigations", Key::Fix),
+    ("recommendation", Key::Fix),
+    ("recommendations", Key::Fix),
+    ("recommended fix", Key::Fix),
+    ("suggested remediation", Key::Fix),
+    ("suggested mitigation", Key::Fix),
+    ("possible fix", Key::Fix),
+    ("proposed fix", Key::Fix),
+    ("solution", Key::Fix),
+    ("patch", Key::Fix),
+    ("fix suggestion", Key::Fix),
+    ("environment", Key::Environment),
+    ("test environment", Key::Environment),
+    ("testing environment", Key::Environment),
+    ("setup", Key::Environment),
+    ("configuration", Key::Environment),
+    ("platform", Key::Environment),
+    ("system", Key::Environment),
+    ("umgebung", Key::Environment),
+    ("references", Key::References),
+    ("reference", Key::References),
+    ("links", Key::References),
+    ("resources", Key::References),
+    ("supporting material", Key::References),
+    ("supporting material references", Key::References),
+    ("see also", Key::References),
+    ("credit", Key::Credit),
+    ("credits", Key::Credit),
+    ("acknowledgement", Key::Credit),
+    ("acknowledgment", Key::Credit),
+    ("acknowledgements", Key::Credit),
+    ("attribution", Key::Credit),
+    ("discovered by", Key::Credit),
+    ("found by", Key::Credit),
+    ("reporter", Key::Reporter),
+    ("researcher", Key::Reporter),
+    ("reported by", Key::Reporter),
+    ("contact", Key::Reporter),
+    ("disclosure", Key::Disclosure),
+    ("disclosure timeline", Key::Disclosure),
+    ("disclosure deadline", Key::Disclosure),
+    ("disclosure date", Key::Disclosure),
+    ("timeline", Key::Disclosure),
+    ("embargo", Key::Disclosure),
+    ("disclosure policy", Key::Disclosure),
+];
+
+fn norm_heading(s: &str) -> String {
+    let lower = s.to_lowercase();
+    let mut out = String::new();
+    let mut space = false;
+    for c in lower.chars() {
+        if c.is_alphabetic() {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        } else {
+            space = true;
+        }
+    }
+    out
+}
+
+fn lookup(heading: &str) -> Option<Key> {
+    let n = norm_heading(heading);
+    if n.is_empty() {
+        return None;
+    }
+    SYNONYMS.iter().find(|(k, _)| *k == n).map(|(_, v)| *v).or_else(|| {
+        // "Steps to Reproduce (detailed)", "Impact on users": a known heading and a tail.
+        SYNONYMS
+            .iter()
+            .filter(|(k, _)| k.len() >= 4 && n.starts_with(&format!("{k} ")) && n.len() <= k.len() + 24)
+            .max_by_key(|(k, _)| k.len())
+            .map(|(_, v)| *v)
+    })
+}
+
+macro_rules! re {
+    ($name:ident, $pat:expr) => {
+        static $name: LazyLock<Regex> = LazyLock::new(|| Regex::new($pat).expect("a valid built-in pattern"));
+    };
+}
+
+re!(MD_HEADING, r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$");
+re!(BOLD_LINE, r"^\s*(?:\*\*|__)([^*_]{1,60}?)(?::)?(?:\*\*|__)\s*(?::)?\s*(.*)$");
+re!(LABEL_LINE, r"^\s*([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9 /()\-']{0,45}?)\s*:\s*(.*)$");
+re!(NUMBERED, r"^\s*(?:\d{1,2}|[IVX]{1,4})[.)]\s+(.{1,60}?)\s*:?\s*$");
+re!(UNDERLINE, r"^\s*(?:-{3,}|={3,})\s*$");
+re!(CVE, r"(?i)\bCVE-(\d{4})-(\d{4,7})\b");
+re!(CWE, r"(?i)\bCWE[\s:_-]*(\d{1,4})\b");
+re!(
+    CVSS_VECTOR,
+    r"(?i)\b(CVSS:(?:3\.[01]|4\.0)/[A-Za-z:/]+|AV:[NALP]/AC:[LH]/PR:[NLH]/UI:[NR]/S:[UC]/C:[NLH]/I:[NLH]/A:[NLH])"
+);
+re!(URL, r#"https?://[^\s<>"'`\]\[)(]+"#);
+re!(SEVERITY_WORD, r"(?i)\b(critical|high|medium|moderate|low|none|informational)\b");
+re!(
+    SEVERITY_PHRASE,
+    r"(?i)\b(critical|high|medium|moderate|low)[- ](?:severity|risk|impact)\b|\bseverity(?:\s+(?:is|of|as|rating))?\s*[:=]?\s*(?:of\s+)?\**(critical|high|medium|moderate|low)\b"
+);
+re!(ISO_DATE, r"\b(20\d\d)-(\d\d)-(\d\d)\b");
+re!(DAYS, r"(?i)\b(\d{1,3})[- ]days?\b");
+re!(HANDLE, r"(?:^|[\s(])(@[A-Za-z0-9_][A-Za-z0-9_.-]{1,38})");
+re!(EMAIL, r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}");
+re!(
+    ON_WROTE,
+    r"(?i)^\s*(?:on\s.{4,120}\swrote:|am\s.{4,120}\sschrieb.*:|le\s.{4,120}\sa\s+écrit\s*:|el\s.{4,120}\sescribió\s*:)\s*$"
+);
+re!(
+    FWD_MARK,
+    r"(?i)^\s*-{2,}\s*(?:forwarded message|original message|weitergeleitete nachricht|message transféré|mensaje reenviado)\s*-{2,}\s*$|^\s*begin forwarded message:\s*$"
+);
+re!(
+    MONTH_DATE,
+    r"(?i)\b(?:(\d{1,2})\s+(january|february|march|april|may|june|july|august|september|october|november|december)\s+(20\d\d)|(january|february|march|april|may|june|july|august|september|october|november|december)\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(20\d\d))\b"
+);
+
+const GREETINGS: &[&str] = &[
+    "hi",
+    "hello",
+    "hey",
+    "dear",
+    "greetings",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "hallo",
+    "guten tag",
+    "liebe",
+    "lieber",
+    "sehr geehrte",
+    "moin",
+    "servus",
+    "bonjour",
+    "salut",
+    "hola",
+    "buenos días",
+    "buenos dias",
+    "estimado",
+    "estimados",
+    "ciao",
+    "buongiorno",
+    "olá",
+    "ola",
+    "hej",
+    "hei",
+    "goedendag",
+    "こんにちは",
+    "你好",
+    "здравствуйте",
+    "привет",
+    "to whom it may concern",
+    "security team",
+];
+
+const SIGNOFFS: &[&str] = &[
+    "best regards",
+    "kind regards",
+    "regards",
+    "best",
+    "cheers",
+    "thanks",
+    "thank you",
+    "thanks in advance",
+    "many thanks",
+    "sincerely",
+    "yours sincerely",
+    "yours truly",
+    "warm regards",
+    "all the best",
+    "br",
+    "mit freundlichen grüßen",
+    "mit freundlichen grüssen",
+    "viele grüße",
+    "viele grüsse",
+    "beste grüße",
+    "grüße",
+    "gruß",
+    "lg",
+    "vg",
+    "cordialement",
+    "bien cordialement",
+    "merci",
+    "bien à vous",
+    "saludos",
+    "atentamente",
+    "un saludo",
+    "gracias",
+    "cordiali saluti",
+    "saluti",
+    "grazie",
+    "met vriendelijke groet",
+    "よろしくお願いします",
+    "よろしくお願いいたします",
+    "敬具",
+    "с уважением",
+    "спасибо",
+    "thx",
+    "ty",
+];
+
+const FOOTER_MARKERS: &[&str] = &[
+    "confidentiality notice",
+    "this email and any attachments",
+    "this e-mail and any attachments",
+    "this message and any attachments",
+    "this email is confidential",
+    "this e-mail is confidential",
+    "the information contained in this",
+    "disclaimer:",
+    "diese e-mail enthält vertrauliche",
+    "diese nachricht enthält vertrauliche",
+    "ce message et toutes les pièces jointes",
+    "sent from my iphone",
+    "sent from my android",
+    "get outlook for",
+];
+
+fn starts_with_any(line: &str, words: &[&str]) -> bool {
+    let l = line.trim().to_lowercase();
+    words.iter().any(|w| {
+        l == *w
+            || l.strip_prefix(w)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([',', '!', ' ', '.', ':', '、', '，']))
+    })
+}
+
+fn is_signoff(line: &str) -> bool {
+    let l = line.trim().trim_end_matches([',', '!', '.', '-']).trim().to_lowercase();
+    !l.is_empty() && SIGNOFFS.contains(&l.as_str())
+}
+
+/// Remove what is not the report: quoted replies and everything after an
+/// "On … wrote:" line, signature blocks, legal footers, forwarding headers,
+/// greetings and sign-offs. Returns the text and the sign-off name, if any.
+pub fn clean(text: &str) -> (String, Option<String>) {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut lines: Vec<&str> = Vec::new();
+    let mut in_fwd_header = false;
+    let mut in_code = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_code = !in_code;
+        }
+        if !in_code {
+            if ON_WROTE.is_match(line) {
+                break;
+            }
+            if line == "-- " || t == "--" || t == "__" || t.starts_with("________________") {
+                break;
+            }
+            let lower = t.to_lowercase();
+            if FOOTER_MARKERS.iter().any(|m| lower.starts_with(m)) {
+                break;
+            }
+            if FWD_MARK.is_match(line) {
+                in_fwd_header = true;
+                continue;
+            }
+            if in_fwd_header {
+                if t.is_empty() {
+                    in_fwd_header = false;
+                }
+                continue;
+            }
+            if t.starts_with('>') {
+                continue;
+            }
+        }
+        lines.push(line);
+    }
+    // Greetings at the top.
+    while let Some(first) = lines.iter().position(|l| !l.trim().is_empty()) {
+        let l = lines[first];
+        if l.trim().chars().count() <= 60 && starts_with_any(l, GREETINGS) {
+            lines.drain(..=first);
+        } else {
+            break;
+        }
+    }
+    // A sign-off near the end, and the name lines after it.
+    let mut signoff_name = None;
+    if let Some(pos) = lines.iter().rposition(|l| is_signoff(l)) {
+        let tail: Vec<&str> = lines[pos + 1..].iter().copied().filter(|l| !l.trim().is_empty()).collect();
+        if tail.len() <= 4 {
+            if let Some(name) = tail.first() {
+                let n = name.trim();
+                if n.split_whitespace().count() <= 4 && !n.contains('@') && !n.contains("://") {
+                    signoff_name = Some(n.to_string());
+                }
+            }
+            lines.truncate(pos);
+        }
+    }
+    // "Thanks for looking into this" style closing lines on their own are kept.
+    let mut out = lines.join("\n");
+    while out.ends_with('\n') {
+        out.pop();
+    }
+    (out.trim_matches('\n').to_string(), signoff_name)
+}
+
+struct Section {
+    key: Option<Key>,
+    heading: String,
+    body: String,
+}
+
+/// Heading detection for one line: Some((heading text, inline value)).
+fn heading(line: &str, next: Option<&str>, in_code: bool) -> Option<(String, String)> {
+    if in_code {
+        return None;
+    }
+    if let Some(c) = MD_HEADING.captures(line) {
+        let h = c[1].trim().trim_end_matches(':').trim_matches('*').trim().to_string();
+        return Some((h, String::new()));
+    }
+    if let Some(c) = BOLD_LINE.captures(line) {
+        let h = c[1].trim().trim_end_matches(':').to_string();
+        let rest = c[2].trim().to_string();
+        if lookup(&h).is_some() || rest.is_empty() {
+            return Some((h, rest));
+        }
+    }
+    if let Some(n) = next
+        && UNDERLINE.is_match(n)
+        && !line.trim().is_empty()
+        && line.trim().chars().count() <= 60
+    {
+        return Some((line.trim().trim_end_matches(':').to_string(), String::new()));
+    }
+    if let Some(c) = NUMBERED.captures(line) {
+        let h = c[1].trim().trim_end_matches(':');
+        if lookup(h).is_some() {
+            return Some((h.to_string(), String::new()));
+        }
+    }
+    if let Some(c) = LABEL_LINE.captures(line) {
+        let h = c[1].trim();
+        if lookup(h).is_some() && !line.trim_start().starts_with(['-', '*', '+']) {
+            return Some((h.to_string(), c[2].trim().to_string()));
+        }
+    }
+    None
+}
+
+fn sections(text: &str) -> Vec<Section> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = vec![Section { key: None, heading: String::new(), body: String::new() }];
+    let mut in_code = false;
+    let mut skip_next = false;
+    for (i, line) in lines.iter().enumerate() {
+        if skip_next {
+            skip_next = false;
+            continue;
+        }
+        let t = line.trim();
+        let fence = t.starts_with("```") || t.starts_with("~~~");
+        if let Some((h, inline)) = heading(line, lines.get(i + 1).copied(), in_code || fence) {
+            if lines.get(i + 1).is_some_and(|n| UNDERLINE.is_match(n)) && !MD_HEADING.is_match(line) {
+                skip_next = true;
+            }
+            out.push(Section { key: lookup(&h), heading: h, body: inline });
+            continue;
+        }
+        if fence {
+            in_code = !in_code;
+        }
+        let s = out.last_mut().expect("at least one section");
+        if !s.body.is_empty() || !t.is_empty() {
+            if !s.body.is_empty() {
+                s.body.push('\n');
+            }
+            s.body.push_str(line);
+        }
+    }
+    for s in &mut out {
+        s.body = s.body.trim_end().trim_start_matches('\n').to_string();
+        s.body = dedent(&s.body);
+    }
+    out
+}
+
+fn dedent(s: &str) -> String {
+    s.trim_matches('\n').to_string()
+}
+
+fn put(slot: &mut Option<String>, value: &str) {
+    let v = value.trim();
+    if v.is_empty() {
+        return;
+    }
+    match slot {
+        Some(existing) => {
+            existing.push_str("\n\n");
+            existing.push_str(v);
+        }
+        None => *slot = Some(v.to_string()),
+    }
+}
+
+/// Text outside fenced code blocks.
+fn outside_code(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_code = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_code = !in_code;
+            continue;
+        }
+        if !in_code {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+pub fn clean_subject(s: &str) -> String {
+    static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^\s*(?:(?:re|fwd?|aw|wg|tr|rv|sv|vs)\s*:\s*|\[[^\]]{1,30}\]\s*|(?:security|vulnerability)\s+report\s*:\s*)+")
+            .expect("a valid built-in pattern")
+    });
+    PREFIX.replace(s, "").trim().to_string()
+}
+
+fn parse_cvss(text: &str) -> Option<Cvss> {
+    for m in CVSS_VECTOR.find_iter(text) {
+        let mut v = m.as_str().trim_end_matches('/').to_string();
+        if !v.to_ascii_uppercase().starts_with("CVSS:") {
+            v = format!("CVSS:3.1/{v}");
+        }
+        let upper = v.to_ascii_uppercase();
+        let v = format!("CVSS:{}", &upper[5..]);
+        if let Ok(parsed) = v.parse::<cvss::Cvss>() {
+            let version = v[5..8].to_string();
+            let score = (parsed.score() * 10.0).round() / 10.0;
+            return Some(Cvss { version, vector: v, score });
+        }
+    }
+    None
+}
+
+fn severity_word(s: &str) -> Option<String> {
+    SEVERITY_WORD.captures(s).map(|c| normalise_severity(&c[1]))
+}
+
+fn normalise_severity(w: &str) -> String {
+    match w.to_lowercase().as_str() {
+        "moderate" => "medium".into(),
+        "informational" => "none".into(),
+        other => other.to_string(),
+    }
+}
+
+fn add_days(t: jiff::Timestamp, days: i64) -> Option<String> {
+    let d = t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    d.checked_add(jiff::Span::new().days(days)).ok().map(|d| d.to_string())
+}
+
+fn month_number(m: &str) -> u32 {
+    let months = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    months.iter().position(|x| *x == m.to_lowercase()).map(|i| i as u32 + 1).unwrap_or(1)
+}
+
+fn disclosure(text: &str, section: Option<&str>, received: Option<jiff::Timestamp>) -> Option<String> {
+    // Look in a disclosure section, else in sentences that speak of disclosing.
+    let mut candidates: Vec<String> = Vec::new();
+    if let Some(s) = section {
+        candidates.push(s.to_string());
+    }
+    for sentence in text.split(['.', '\n']) {
+        let l = sentence.to_lowercase();
+        if ["disclos", "publish", "go public", "embargo", "public disclosure", "veröffentlich", "divulg"]
+            .iter()
+            .any(|w| l.contains(w))
+        {
+            candidates.push(sentence.to_string());
+        }
+    }
+    for c in &candidates {
+        if let Some(m) = ISO_DATE.captures(c) {
+            return Some(format!("{}-{}-{}", &m[1], &m[2], &m[3]));
+        }
+        if let Some(m) = MONTH_DATE.captures(c) {
+            let (day, month, year) = match (m.get(1), m.get(4)) {
+                (Some(d), _) => (d.as_str(), &m[2], &m[3]),
+                (None, Some(mo)) => (&m[5], mo.as_str(), &m[6]),
+                _ => continue,
+            };
+            let day: u32 = day.parse().unwrap_or(1);
+            return Some(format!("{year}-{:02}-{day:02}", month_number(month)));
+        }
+    }
+    for c in &candidates {
+        if let (Some(m), Some(t)) = (DAYS.captures(c), received) {
+            let n: i64 = m[1].parse().ok()?;
+            if (1..=365).contains(&n) {
+                return add_days(t, n);
+            }
+        }
+    }
+    None
+}
+
+const ANON: &[&str] = &[
+    "anonymous",
+    "anonymously",
+    "don't credit",
+    "do not credit",
+    "no credit",
+    "not be credited",
+    "not to be credited",
+    "not be named",
+    "not to be named",
+    "keep me anonymous",
+    "stay anonymous",
+    "remain anonymous",
+    "without credit",
+    "don't need credit",
+    "do not need credit",
+    "anonym",
+];
+
+fn credit(text: &str, credit_section: Option<&str>, fields: &mut Reporter) {
+    let lower_all = text.to_lowercase();
+    let scope = credit_section.map(|s| s.to_lowercase());
+    let anon_in = |s: &str| ANON.iter().any(|a| s.contains(a));
+    if scope.as_deref().is_some_and(anon_in)
+        || lower_all.lines().any(|l| (l.contains("credit") || l.contains("name") || l.contains("anonym")) && anon_in(l))
+    {
+        fields.credit = Some("anonymous".into());
+        return;
+    }
+    static CREDIT_AS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)(?:credit(?:ed)?\s+(?:me\s+|this\s+|it\s+)?(?:as|to)|acknowledge\s+me\s+as|attribute\s+(?:it|this)\s+to|credit\s*:)\s*[:\-]?\s*([^\n.;]+)")
+            .expect("a valid built-in pattern")
+    });
+    let source = credit_section.map(str::to_string).or_else(|| CREDIT_AS.captures(text).map(|c| c[1].to_string()));
+    let wants_credit = credit_section.is_some()
+        || CREDIT_AS.is_match(text)
+        || lower_all.contains("please credit")
+        || lower_all.contains("happy to be credited")
+        || lower_all.contains("would like to be credited");
+    if !wants_credit {
+        return;
+    }
+    fields.credit = Some("public".into());
+    if let Some(src) = source {
+        let src = src.trim().trim_matches(['"', '*', '`']).trim();
+        if let Some(c) = HANDLE.captures(&format!(" {src}")) {
+            fields.handle.get_or_insert_with(|| c[1].to_string());
+        }
+        if let Some(e) = EMAIL.find(src) {
+            fields.contact.get_or_insert_with(|| e.as_str().to_string());
+        }
+        // The name: what is left before a handle, an email or a parenthesis.
+        let name: String =
+            src.split(['(', '<', '@', ',']).next().unwrap_or("").trim().trim_end_matches(" at").trim().to_string();
+        if !name.is_empty() && name.split_whitespace().count() <= 5 && !name.to_lowercase().starts_with("http") {
+            fields.name.get_or_insert(name);
+        }
+    }
+}
+
+/// Extract every field the text supports.
+pub fn extract(input: &Input<'_>) -> Fields {
+    let (body, signoff_name) = clean(input.text);
+    let secs = sections(&body);
+    let mut f = Fields::default();
+    let mut severity_section: Option<String> = None;
+    let mut cvss_section: Option<String> = None;
+    let mut credit_section: Option<String> = None;
+    let mut reporter_section: Option<String> = None;
+    let mut disclosure_section: Option<String> = None;
+    let mut references_section: Option<String> = None;
+    let mut any_known = false;
+    for s in &secs {
+        let Some(k) = s.key else { continue };
+        any_known = true;
+        match k {
+            Key::Title => {
+                if f.title.is_none() {
+                    f.title = s.body.lines().next().map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
+                }
+            }
+            Key::Summary => put(&mut f.summary, &s.body),
+            Key::Steps => put(&mut f.steps_to_reproduce, &s.body),
+            Key::Impact => put(&mut f.impact, &s.body),
+            Key::Component => put(&mut f.affected_component, &s.body),
+            Key::Versions => put(&mut f.affected_versions, &s.body),
+            Key::VulnType => put(&mut f.vulnerability_type, &s.body),
+            Key::Poc => put(&mut f.proof_of_concept, &s.body),
+            Key::Fix => put(&mut f.suggested_fix, &s.body),
+            Key::Environment => put(&mut f.environment, &s.body),
+            Key::Severity => severity_section = Some(s.body.clone()),
+            Key::Cvss => cvss_section = Some(s.body.clone()),
+            Key::Credit => credit_section = Some(s.body.clone()),
+            Key::Reporter => reporter_section = Some(s.body.clone()),
+            Key::Disclosure => disclosure_section = Some(s.body.clone()),
+            Key::References => references_section = Some(s.body.clone()),
+            Key::Cwe | Key::Cve => {}
+        }
+    }
+    // Text before the first known heading, or unknown sections, describe the issue
+    // when no section did.
+    if f.summary.is_none() {
+        let lead: Vec<String> = secs
+            .iter()
+            .take_while(|s| s.key.is_none())
+            .map(|s| if s.heading.is_empty() { s.body.clone() } else { format!("{}\n{}", s.heading, s.body) })
+            .filter(|b| !b.trim().is_empty())
+            .collect();
+        let lead = lead.join("\n\n");
+        if !lead.trim().is_empty() {
+            f.summary = Some(lead.trim().to_string());
+        } else if !any_known && !body.trim().is_empty() {
+            f.summary = Some(body.trim().to_string());
+        }
+    }
+    // Title: an explicit one, the first heading that is no field name, or the subject.
+    if f.title.is_none() {
+        f.title = secs
+            .iter()
+            .find(|s| s.key.is_none() && !s.heading.is_empty() && s.heading.chars().count() > 8)
+            .map(|s| s.heading.clone())
+            .or_else(|| input.subject.map(clean_subject).filter(|s| !s.is_empty()));
+    }
+    // Short bodies: one-line fields never keep trailing blank lines.
+    for v in [&mut f.affected_versions, &mut f.affected_component, &mut f.vulnerability_type].into_iter().flatten() {
+        *v = v.trim().to_string();
+    }
+
+    let plain = outside_code(&body);
+    let everything = format!("{}\n{}", input.subject.unwrap_or(""), plain);
+    // Identifiers.
+    let mut seen = std::collections::BTreeSet::new();
+    for c in CVE.captures_iter(&everything) {
+        let id = format!("CVE-{}-{}", &c[1], &c[2]);
+        if seen.insert(id.clone()) {
+            f.cve.push(id);
+        }
+    }
+    for c in CWE.captures_iter(&everything) {
+        let id = format!("CWE-{}", c[1].trim_start_matches('0'));
+        if seen.insert(id.clone()) {
+            f.cwe.push(id);
+        }
+    }
+    f.cvss = cvss_section.as_deref().and_then(parse_cvss).or_else(|| parse_cvss(&body));
+    for m in URL.find_iter(references_section.as_deref().map(|r| format!("{r}\n{plain}")).as_deref().unwrap_or(&plain))
+    {
+        let u = m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?', '*', '_', '>']).to_string();
+        if !f.references.contains(&u) {
+            f.references.push(u);
+        }
+    }
+    f.severity = severity_section.as_deref().and_then(severity_word).or_else(|| {
+        SEVERITY_PHRASE.captures(&plain).and_then(|c| c.get(1).or(c.get(2)).map(|m| normalise_severity(m.as_str())))
+    });
+    f.disclosure_deadline = disclosure(&plain, disclosure_section.as_deref(), input.received_at);
+
+    // The reporter: who they say they are, and how they want to be credited.
+    credit(&plain, credit_section.as_deref(), &mut f.reporter);
+    if let Some(r) = &reporter_section {
+        if let Some(e) = EMAIL.find(r) {
+            f.reporter.contact.get_or_insert_with(|| e.as_str().to_string());
+        }
+        if let Some(c) = HANDLE.captures(&format!(" {r}")) {
+            f.reporter.handle.get_or_insert_with(|| c[1].to_string());
+        }
+        let name = r.split(['(', '<', ',', '\n']).next().unwrap_or("").trim();
+        if !name.is_empty() && !name.contains('@') && name.split_whitespace().count() <= 5 {
+            f.reporter.name.get_or_insert_with(|| name.to_string());
+        }
+    }
+    if f.reporter.name.is_none() && f.reporter.credit.as_deref() != Some("anonymous") {
+        f.reporter.name = signoff_name;
+    }
+
+    // A text attachment named like a proof of concept, when the body has none.
+    if f.proof_of_concept.is_none()
+        && let Some((_, text)) = input.text_attachments.iter().find(|(name, _)| looks_like_poc(name))
+    {
+        f.proof_of_concept = Some(text.trim_end().to_string());
+    }
+    f
+}
+
+/// poc.py, exploit.sh, payload.html, PoC-1.txt…
+pub fn looks_like_poc(name: &str) -> bool {
+    let n = name.to_lowercase();
+    ["poc", "exploit", "payload", "proof", "repro"].iter().any(|w| n.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Fields {
+        extract(&Input {
+            text,
+            subject: Some("Re: [SECURITY] Stored XSS in comments"),
+            received_at: None,
+            text_attachments: &[],
+        })
+    }
+
+    #[test]
+    fn markdown_sections() {
+        let f = run(
+            "Hi team,\n\n## Summary\nStored XSS in the comment form.\n\n## Steps to reproduce\n1. Log in\n2. Post `<script>alert(1)</script>`\n\n## Impact\nSession theft.\n\n**Affected versions:** <= 2.3.1\n\nCVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N (cwe 79)\n\nBest regards,\nAda Lovelace\n",
+        );
+        assert_eq!(f.summary.as_deref(), Some("Stored XSS in the comment form."));
+        assert_eq!(f.steps_to_reproduce.as_deref(), Some("1. Log in\n2. Post `<script>alert(1)</script>`"));
+        assert_eq!(f.impact.as_deref(), Some("Session theft."));
+        assert_eq!(f.affected_versions.as_deref(), Some("<= 2.3.1"));
+        assert_eq!(f.cwe, vec!["CWE-79"]);
+        let cvss = f.cvss.unwrap();
+        assert_eq!((cvss.version.as_str(), cvss.score), ("3.1", 6.1));
+        assert_eq!(f.title.as_deref(), Some("Stored XSS in comments"));
+        assert_eq!(f.reporter.name.as_deref(), Some("Ada Lovelace"));
+    }
+
+    #[test]
+    fn label_lines_and_quotes_and_footers() {
+        let f = run(
+            "Description: SQL injection in /api/search\nSeverity: High\nRepro steps:\ncurl 'https://example.org/api/search?q=1%27--'\n\nPlease credit me as @ada_sec.\n\nOn Mon, 1 Dec 2026 at 10:00, Someone <x@y.z> wrote:\n> old text with CVE-2020-0001\n",
+        );
+        assert_eq!(f.summary.as_deref(), Some("SQL injection in /api/search"));
+        assert_eq!(f.severity.as_deref(), Some("high"));
+        assert!(f.steps_to_reproduce.unwrap().starts_with("curl"));
+        assert!(f.cve.is_empty(), "quoted text is not the report");
+        assert_eq!(f.reporter.credit.as_deref(), Some("public"));
+        assert_eq!(f.reporter.handle.as_deref(), Some("@ada_sec"));
+    }
+
+    #[test]
+    fn one_paragraph_and_anonymous_and_relative_deadline() {
+        let f = extract(&Input {
+            text: "Hello,\nthe export endpoint lets any user download other users' invoices (IDOR). I'd prefer to stay anonymous. I will disclose publicly in 90 days.\nThanks",
+            subject: Some("IDOR in invoices"),
+            received_at: Some("2026-11-20T09:00:00Z".parse().unwrap()),
+            text_attachments: &[],
+        });
+        assert!(f.summary.unwrap().starts_with("the export endpoint"));
+        assert_eq!(f.reporter.credit.as_deref(), Some("anonymous"));
+        assert_eq!(f.disclosure_deadline.as_deref(), Some("2027-02-18"));
+        assert_eq!(f.title.as_deref(), Some("IDOR in invoices"));
+    }
+
+    #[test]
+    fn an_invalid_cvss_vector_is_not_accepted() {
+        let f = run("CVSS: CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H");
+        assert!(f.cvss.is_none());
+        let f = run("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N");
+        assert_eq!(f.cvss.unwrap().version, "4.0");
+    }
+
+    #[test]
+    fn underlined_and_numbered_headings() {
+        let f = run(
+            "1. Summary\nPath traversal in the file viewer.\n\n2. Impact\nRead any file.\n\nSuggested fix\n-------------\nCanonicalise the path.\n",
+        );
+        assert_eq!(f.summary.as_deref(), Some("Path traversal in the file viewer."));
+        assert_eq!(f.impact.as_deref(), Some("Read any file."));
+        assert_eq!(f.suggested_fix.as_deref(), Some("Canonicalise the path."));
+    }
+
+    #[test]
+    fn poc_from_an_attachment() {
+        let atts = vec![("poc.py".to_string(), "import requests\n".to_string())];
+        let f = extract(&Input { text: "See attached.", subject: None, received_at: None, text_attachments: &atts });
+        assert_eq!(f.proof_of_concept.as_deref(), Some("import requests"));
+    }
+}
