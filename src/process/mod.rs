@@ -547,7 +547,20 @@ pub fn process(raw: &[u8], keys_: &Keys<'_>, received_at: Option<jiff::Timestamp
                         d.signatures.iter().cloned().map(|check| SigSeen { check, covers_all: true }).collect();
                     match e.kind {
                         EncKind::PgpMime => {
-                            match mime::parse(&d.plaintext, &opts.mime) {
+                            // A payload without MIME headers is plain text (some clients send that).
+                            let looks_mime = {
+                                let head = String::from_utf8_lossy(&d.plaintext[..d.plaintext.len().min(8192)])
+                                    .to_ascii_lowercase();
+                                head.starts_with("content-type:")
+                                    || head.contains("\ncontent-type:")
+                                    || head.contains("\rcontent-type:")
+                            };
+                            let parsed = if looks_mime {
+                                mime::parse(&d.plaintext, &opts.mime)
+                            } else {
+                                Err(mime::MimeError::Unparseable)
+                            };
+                            match parsed {
                                 Ok(inner) => {
                                     if let Some(s) = &inner.subject {
                                         content.subject.get_or_insert_with(|| s.clone());
@@ -571,7 +584,11 @@ pub fn process(raw: &[u8], keys_: &Keys<'_>, received_at: Option<jiff::Timestamp
                                     content.unsigned_content |= inner_content.unsigned_content && sigs.is_empty();
                                 }
                                 Err(err) => {
-                                    out.report.notes.push(format!("the decrypted MIME entity is not usable: {err}"));
+                                    if looks_mime {
+                                        out.report
+                                            .notes
+                                            .push(format!("the decrypted MIME entity is not usable: {err}"));
+                                    }
                                     content.texts.push(String::from_utf8_lossy(&d.plaintext).into_owned());
                                 }
                             }

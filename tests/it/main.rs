@@ -11,6 +11,8 @@ mod bad_input;
 mod cli_reference;
 mod dogfood;
 mod fetch;
+mod golden;
+mod hostile;
 mod init;
 mod interop;
 mod key_check;
