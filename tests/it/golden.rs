@@ -36,11 +36,11 @@ fn f1(a: &str, b: &str) -> f64 {
     }
     let mut common = 0i64;
     for w in &wb {
-        if let Some(c) = counts.get_mut(w.as_str()) {
-            if *c > 0 {
-                *c -= 1;
-                common += 1;
-            }
+        if let Some(c) = counts.get_mut(w.as_str())
+            && *c > 0
+        {
+            *c -= 1;
+            common += 1;
         }
     }
     if common == 0 {

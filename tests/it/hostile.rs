@@ -179,7 +179,7 @@ fn compressed(data_len: usize, layers: usize) -> Vec<u8> {
         .keys()
         .with_policy(&p, None)
         .for_transport_encryption()
-        .map(|k| pgp::serialize::stream::Recipient::from(k))
+        .map(pgp::serialize::stream::Recipient::from)
         .collect();
     let mut sink = Vec::new();
     let mut m = Message::new(&mut sink);
@@ -210,8 +210,7 @@ fn a_compression_bomb_is_stopped_with_a_clear_reason() {
     let start = std::time::Instant::now();
     let team = vec![cert("team.sec.asc")];
     let err = vulnmail::openpgp::decrypt::decrypt(&team, &[], &bomb, Default::default(), std::time::SystemTime::now())
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(err.to_string().contains("exceeds the limit"), "{err}");
     assert!(start.elapsed() < std::time::Duration::from_secs(20));
 }
