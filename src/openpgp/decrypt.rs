@@ -187,6 +187,17 @@ pub fn decrypt(
     limits: Limits,
     now: SystemTime,
 ) -> Result<Decrypted, DecryptError> {
+    super::guard(|| decrypt_unguarded(keys, verify_with, message, limits, now))
+        .unwrap_or_else(|e| Err(DecryptError::Integrity(e)))
+}
+
+fn decrypt_unguarded(
+    keys: &[Cert],
+    verify_with: &[Cert],
+    message: &[u8],
+    limits: Limits,
+    now: SystemTime,
+) -> Result<Decrypted, DecryptError> {
     let p = policy();
     let checker = Checker { verify_with, now, signatures: Vec::new() };
     let helper = Helper { keys, checker, now, recipients: Vec::new(), used: None };

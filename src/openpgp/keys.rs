@@ -237,11 +237,14 @@ pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, String> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err("the file is empty".into());
     }
-    let parser = CertParser::from_bytes(bytes).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    for c in parser {
-        out.push(c.map_err(|e| e.to_string())?);
-    }
+    let out = super::guard(|| -> Result<Vec<Cert>, String> {
+        let parser = CertParser::from_bytes(bytes).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for c in parser {
+            out.push(c.map_err(|e| e.to_string())?);
+        }
+        Ok(out)
+    })??;
     if out.is_empty() {
         return Err("no key found".into());
     }

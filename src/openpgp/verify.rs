@@ -13,6 +13,15 @@ use super::policy;
 
 /// Verify a detached signature over `data`.
 pub fn detached(data: &[u8], signature: &[u8], certs: &[Cert], now: SystemTime) -> Result<Vec<SignatureCheck>, String> {
+    super::guard(|| detached_unguarded(data, signature, certs, now)).and_then(|r| r)
+}
+
+fn detached_unguarded(
+    data: &[u8],
+    signature: &[u8],
+    certs: &[Cert],
+    now: SystemTime,
+) -> Result<Vec<SignatureCheck>, String> {
     let p = policy();
     let checker = Checker { verify_with: certs, now, signatures: Vec::new() };
     let mut v = DetachedVerifierBuilder::from_bytes(signature)

@@ -477,8 +477,23 @@ fn signature_from(sigs: &[SigSeen], unsigned_content: bool, from: Option<&str>, 
     }
 }
 
-/// Process one raw message.
+/// Process one raw message. Never panics: a bug or a parser panic on hostile input
+/// becomes a report that says processing failed, and the raw message stays stored.
 pub fn process(raw: &[u8], keys_: &Keys<'_>, received_at: Option<jiff::Timestamp>, opts: &Options) -> Outcome {
+    match crate::openpgp::guard(|| process_unguarded(raw, keys_, received_at, opts)) {
+        Ok(o) => o,
+        Err(e) => {
+            let mut out = Outcome::default();
+            out.report.state = "new".into();
+            out.report.kind = "report".into();
+            out.report.received_at = received_at.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+            out.report.notes.push(format!("not processed: {e}"));
+            out
+        }
+    }
+}
+
+fn process_unguarded(raw: &[u8], keys_: &Keys<'_>, received_at: Option<jiff::Timestamp>, opts: &Options) -> Outcome {
     let now = SystemTime::now();
     let mut out = Outcome::default();
     let r = &mut out.report;
@@ -676,4 +691,20 @@ pub fn process(raw: &[u8], keys_: &Keys<'_>, received_at: Option<jiff::Timestamp
     out.attachments = content.attachments;
     out.certs = certs_found;
     out
+}
+
+/// The fuzzing entry point: process arbitrary bytes with the corpus' test team key
+/// (built in, so that encrypted inputs reach the decryptor). Must never panic.
+pub fn fuzz_one(data: &[u8]) {
+    static TEAM: LazyLock<Vec<Cert>> = LazyLock::new(|| {
+        keys::parse_certs(include_bytes!("../../tests/fixtures/keys/team.sec.asc")).unwrap_or_default()
+    });
+    let opts = Options {
+        mime: mime::Limits { max_size: 4 * 1024 * 1024, ..mime::Limits::default() },
+        pgp: decrypt::Limits { max_plaintext: 4 * 1024 * 1024 },
+    };
+    let out = process(data, &Keys { team: &TEAM, known: &[] }, None, &opts);
+    // Rendering must cope with whatever came out, too.
+    let _ = serde_json::to_string(&out.report);
+    let _ = crate::term::sanitize(&out.text, true);
 }

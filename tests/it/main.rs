@@ -11,6 +11,7 @@ mod bad_input;
 mod cli_reference;
 mod dogfood;
 mod fetch;
+mod fuzz_smoke;
 mod golden;
 mod hostile;
 mod init;
