@@ -167,6 +167,17 @@ const SYNONYMS: &[(&str, Key)] = &[
     ("solution", Key::Fix),
     ("patch", Key::Fix),
     ("fix suggestion", Key::Fix),
+    ("workaround", Key::Fix),
+    ("workarounds", Key::Fix),
+    ("how to fix", Key::Fix),
+    ("suggested fix mitigation", Key::Fix),
+    ("remediation advice", Key::Fix),
+    ("vulnerable component", Key::Component),
+    ("affected software", Key::Component),
+    ("affected feature", Key::Component),
+    ("affected functionality", Key::Component),
+    ("vulnerable versions", Key::Versions),
+    ("affected products", Key::Component),
     ("environment", Key::Environment),
     ("test environment", Key::Environment),
     ("testing environment", Key::Environment),
@@ -469,9 +480,20 @@ struct Section {
 }
 
 /// Heading detection for one line: Some((heading text, inline value)).
-fn heading(line: &str, next: Option<&str>, in_code: bool) -> Option<(String, String)> {
+fn heading(line: &str, prev: Option<&str>, next: Option<&str>, in_code: bool) -> Option<(String, String)> {
     if in_code {
         return None;
+    }
+    // A bare line that is exactly a field name, after a blank line: "Impact".
+    let bare = line.trim().trim_end_matches(':').trim();
+    if !bare.is_empty()
+        && bare.split_whitespace().count() <= 6
+        && prev.is_none_or(|p| p.trim().is_empty())
+        && next.is_some_and(|n| !n.trim().is_empty())
+        && SYNONYMS.iter().any(|(k, _)| *k == norm_heading(bare))
+        && !bare.ends_with(['.', ',', ';'])
+    {
+        return Some((bare.to_string(), String::new()));
     }
     if let Some(c) = MD_HEADING.captures(line) {
         let h = c[1].trim().trim_end_matches(':').trim_matches('*').trim().to_string();
@@ -518,7 +540,8 @@ fn sections(text: &str) -> Vec<Section> {
         }
         let t = line.trim();
         let fence = t.starts_with("```") || t.starts_with("~~~");
-        if let Some((h, inline)) = heading(line, lines.get(i + 1).copied(), in_code || fence) {
+        let prev = if i == 0 { None } else { lines.get(i - 1).copied() };
+        if let Some((h, inline)) = heading(line, prev, lines.get(i + 1).copied(), in_code || fence) {
             if lines.get(i + 1).is_some_and(|n| UNDERLINE.is_match(n)) && !MD_HEADING.is_match(line) {
                 skip_next = true;
             }
@@ -802,9 +825,25 @@ pub fn extract(input: &Input<'_>) -> Fields {
             .map(|s| s.heading.clone())
             .or_else(|| input.subject.map(clean_subject).filter(|s| !s.is_empty()));
     }
-    // Short bodies: one-line fields never keep trailing blank lines.
-    for v in [&mut f.affected_versions, &mut f.affected_component, &mut f.vulnerability_type].into_iter().flatten() {
+    // One-line fields: the first line, without a trailing "(CWE-79)" or "- CWE-918".
+    for v in [&mut f.affected_component, &mut f.vulnerability_type].into_iter().flatten() {
+        *v = one_line(v);
+    }
+    if let Some(v) = &mut f.affected_versions {
         *v = v.trim().to_string();
+    }
+    // Vulnerability type and component, when no section names them: from the
+    // title ("Stored XSS in the comment preview") or the summary.
+    if f.vulnerability_type.as_deref().is_none_or(str::is_empty) {
+        let title = f.title.clone().unwrap_or_default();
+        f.vulnerability_type = find_type(&title).or_else(|| f.summary.as_deref().and_then(find_type));
+    }
+    if f.affected_component.as_deref().is_none_or(str::is_empty) {
+        f.affected_component = f
+            .title
+            .clone()
+            .or_else(|| input.subject.map(clean_subject))
+            .and_then(|t| component_from_title(&t, f.vulnerability_type.as_deref()));
     }
 
     let plain = outside_code(&body);
@@ -861,6 +900,157 @@ pub fn extract(input: &Input<'_>) -> Fields {
         f.proof_of_concept = Some(text.trim_end().to_string());
     }
     f
+}
+
+fn one_line(v: &str) -> String {
+    static TRAIL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\s*(?:[(\[,;–-]\s*)?(?:CWE|CAPEC)[\s:-]*\d+.*$").expect("a valid built-in pattern")
+    });
+    let first = v.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let cut = TRAIL.replace(first, "").to_string();
+    let cut = cut.trim().trim_end_matches([',', ';', '-', '–', '(']).trim();
+    // "CWE-502 (Deserialization of Untrusted Data)": the words in the parenthesis.
+    if cut.is_empty() {
+        if let Some(inner) = first.split_once('(').and_then(|(_, r)| r.split_once(')')).map(|(i, _)| i.trim()) {
+            return inner.to_string();
+        }
+    }
+    cut.to_string()
+}
+
+/// Vulnerability classes as reporters name them, most specific first.
+const TYPES: &[&str] = &[
+    "server-side request forgery",
+    "cross-site request forgery",
+    "cross-site scripting",
+    "sql injection",
+    "nosql injection",
+    "ldap injection",
+    "xpath injection",
+    "command injection",
+    "os command injection",
+    "code injection",
+    "template injection",
+    "server-side template injection",
+    "header injection",
+    "crlf injection",
+    "log injection",
+    "prototype pollution",
+    "path traversal",
+    "directory traversal",
+    "local file inclusion",
+    "remote file inclusion",
+    "remote code execution",
+    "arbitrary code execution",
+    "arbitrary file read",
+    "arbitrary file write",
+    "arbitrary file upload",
+    "unrestricted file upload",
+    "open redirect",
+    "xml external entity",
+    "insecure deserialization",
+    "deserialization of untrusted data",
+    "deserialization",
+    "privilege escalation",
+    "authentication bypass",
+    "authorization bypass",
+    "access control bypass",
+    "broken access control",
+    "missing authorization",
+    "insecure direct object reference",
+    "session fixation",
+    "session hijacking",
+    "account takeover",
+    "request smuggling",
+    "cache poisoning",
+    "clickjacking",
+    "denial of service",
+    "regular expression denial of service",
+    "information disclosure",
+    "information leak",
+    "sensitive data exposure",
+    "timing attack",
+    "timing side channel",
+    "side channel",
+    "race condition",
+    "symlink race",
+    "toctou",
+    "use-after-free",
+    "use after free",
+    "double free",
+    "heap buffer overflow",
+    "heap overflow",
+    "stack buffer overflow",
+    "stack overflow",
+    "buffer overflow",
+    "out-of-bounds read",
+    "out-of-bounds write",
+    "integer overflow",
+    "integer underflow",
+    "null pointer dereference",
+    "format string",
+    "memory leak",
+    "type confusion",
+    "algorithm confusion",
+    "signature bypass",
+    "improper certificate validation",
+    "certificate validation bypass",
+    "sandbox escape",
+    "container escape",
+    "mass assignment",
+    "csv injection",
+    "host header injection",
+    "ssrf",
+    "csrf",
+    "xss",
+    "sqli",
+    "rce",
+    "idor",
+    "xxe",
+    "ssti",
+    "lfi",
+    "rfi",
+    "redos",
+    "dos",
+    "lpe",
+];
+
+/// The longest vulnerability class named in `text`, with its modifiers, as written.
+fn find_type(text: &str) -> Option<String> {
+    static MODS: &str = r"(?:(?:stored|reflected|persistent|dom[- ]based|blind|client[- ]side|server[- ]side|authenticated|unauthenticated|pre-auth|post-auth|remote|local|jwt|second[- ]order|time-based|boolean-based|error-based|union-based)\s+)*";
+    static RE: LazyLock<Regex> = LazyLock::new(|| {
+        let alts: Vec<String> =
+            TYPES.iter().map(|t| regex::escape(t).replace(r"\-", "[- ]").replace(' ', r"[- ]")).collect();
+        Regex::new(&format!(r"(?i)\b({MODS}(?:{}))\b(?:\s*\([A-Za-z ]{{2,40}}\))?", alts.join("|")))
+            .expect("a valid built-in pattern")
+    });
+    RE.find_iter(text).max_by_key(|m| m.as_str().len()).map(|m| m.as_str().trim().to_string())
+}
+
+/// "Stored XSS in the Brightwiki comment preview" -> "Brightwiki comment preview";
+/// "Brightwiki Lua sandbox escape via chunks" -> "Brightwiki Lua".
+fn component_from_title(title: &str, vtype: Option<&str>) -> Option<String> {
+    static IN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(?:in|on|of|affecting|within)\s+(?:the\s+)?(.+?)(?:\s+(?:via|through|allows?|leads?|leading|when|because|with|using|by|lets?|enables?|due|allowing|can|could)\b.*|[,:;(].*)?$")
+            .expect("a valid built-in pattern")
+    });
+    let t = title.trim();
+    if let Some(c) = IN.captures(t) {
+        let comp = c[1].trim().trim_end_matches(['.', '!']).to_string();
+        if !comp.is_empty() && comp.split_whitespace().count() <= 8 {
+            return Some(comp);
+        }
+    }
+    if let Some(v) = vtype {
+        let lower = t.to_lowercase();
+        if let Some(pos) = lower.find(&v.to_lowercase()) {
+            let before = t[..pos].trim().trim_end_matches([':', '-', '–']).trim();
+            if !before.is_empty() && before.split_whitespace().count() <= 6 {
+                return Some(before.to_string());
+            }
+        }
+    }
+    None
 }
 
 /// poc.py, exploit.sh, payload.html, PoC-1.txt…
