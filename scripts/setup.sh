@@ -16,7 +16,7 @@ packages=(
   # real mail servers for the test harness, and the benchmark peer
   dovecot-core dovecot-imapd dovecot-lmtpd postfix isync
   # utilities the tests and demo use
-  openssl ca-certificates sqlite3 procps
+  openssl ca-certificates sqlite3 procps time
 )
 
 missing=()

@@ -168,6 +168,25 @@ const SYNONYMS: &[(&str, Key)] = &[
     ("patch", Key::Fix),
     ("fix suggestion", Key::Fix),
     ("workaround", Key::Fix),
+    ("what is the vulnerability", Key::Summary),
+    ("what is the issue", Key::Summary),
+    ("what is the problem", Key::Summary),
+    ("what happened", Key::Summary),
+    ("how can it be reproduced", Key::Steps),
+    ("how can this be reproduced", Key::Steps),
+    ("how do i reproduce it", Key::Steps),
+    ("how to reproduce it", Key::Steps),
+    ("what is the impact", Key::Impact),
+    ("what can an attacker do", Key::Impact),
+    ("why does it matter", Key::Impact),
+    ("which versions are affected", Key::Versions),
+    ("what versions are affected", Key::Versions),
+    ("how can it be fixed", Key::Fix),
+    ("how can this be fixed", Key::Fix),
+    ("how to fix it", Key::Fix),
+    ("how should it be fixed", Key::Fix),
+    ("how would you like to be credited", Key::Credit),
+    ("who should be credited", Key::Credit),
     ("workarounds", Key::Fix),
     ("how to fix", Key::Fix),
     ("suggested fix mitigation", Key::Fix),
@@ -405,8 +424,29 @@ fn is_signoff(line: &str) -> bool {
 /// Remove what is not the report: quoted replies and everything after an
 /// "On … wrote:" line, signature blocks, legal footers, forwarding headers,
 /// greetings and sign-offs. Returns the text and the sign-off name, if any.
-pub fn clean(text: &str) -> (String, Option<String>) {
+/// What `clean` keeps apart from the report text.
+pub struct Cleaned {
+    pub body: String,
+    /// The name under a sign-off ("Best regards,\nAda").
+    pub signoff_name: Option<String>,
+    /// The e-mail signature block (after "-- ").
+    pub signature: Option<String>,
+}
+
+fn name_like(s: &str) -> bool {
+    let t = s.trim().trim_end_matches([',', '.']);
+    let words: Vec<&str> = t.split_whitespace().collect();
+    !words.is_empty()
+        && words.len() <= 4
+        && t.chars().count() <= 40
+        && !t.contains('@')
+        && !t.contains("://")
+        && words.iter().all(|w| w.chars().all(|c| c.is_alphabetic() || matches!(c, '.' | '-' | '\'')))
+}
+
+pub fn clean(text: &str) -> Cleaned {
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut signature: Option<String> = None;
     let mut lines: Vec<&str> = Vec::new();
     let mut in_fwd_header = false;
     let mut in_code = false;
@@ -420,6 +460,14 @@ pub fn clean(text: &str) -> (String, Option<String>) {
                 break;
             }
             if line == "-- " || t == "--" || t == "__" || t.starts_with("________________") {
+                let rest: Vec<&str> = text
+                    .lines()
+                    .skip_while(|l| *l != line)
+                    .skip(1)
+                    .take_while(|l| !l.trim_start().starts_with('>') && !ON_WROTE.is_match(l))
+                    .take(8)
+                    .collect();
+                signature = Some(rest.join("\n"));
                 break;
             }
             let lower = t.to_lowercase();
@@ -456,21 +504,32 @@ pub fn clean(text: &str) -> (String, Option<String>) {
     if let Some(pos) = lines.iter().rposition(|l| is_signoff(l)) {
         let tail: Vec<&str> = lines[pos + 1..].iter().copied().filter(|l| !l.trim().is_empty()).collect();
         if tail.len() <= 4 {
-            if let Some(name) = tail.first() {
-                let n = name.trim();
-                if n.split_whitespace().count() <= 4 && !n.contains('@') && !n.contains("://") {
-                    signoff_name = Some(n.to_string());
-                }
+            if let Some(name) = tail.first().filter(|n| name_like(n)) {
+                signoff_name = Some(name.trim().trim_end_matches(',').to_string());
+            }
+            // The lines under the name (title, company, links) are a signature too.
+            if tail.len() > 1 && signature.is_none() {
+                signature = Some(tail[1..].join("\n"));
             }
             lines.truncate(pos);
         }
     }
-    // "Thanks for looking into this" style closing lines on their own are kept.
+    // No sign-off phrase, but the last line is a bare name after a blank line: "Bob".
+    if signoff_name.is_none() {
+        while lines.last().is_some_and(|l| l.trim().is_empty()) {
+            lines.pop();
+        }
+        let n = lines.len();
+        if n >= 2 && lines[n - 2].trim().is_empty() && name_like(lines[n - 1]) && lines[n - 1].split_whitespace().count() <= 3 {
+            signoff_name = Some(lines[n - 1].trim().trim_end_matches(',').to_string());
+            lines.truncate(n - 1);
+        }
+    }
     let mut out = lines.join("\n");
     while out.ends_with('\n') {
         out.pop();
     }
-    (out.trim_matches('\n').to_string(), signoff_name)
+    Cleaned { body: out.trim_matches('\n').to_string(), signoff_name, signature }
 }
 
 struct Section {
@@ -703,8 +762,14 @@ fn disclosure(text: &str, section: Option<&str>, received: Option<jiff::Timestam
 }
 
 const ANON: &[&str] = &[
-    "anonymous",
+    "keep me anonymous",
+    "stay anonymous",
+    "remain anonymous",
+    "be anonymous",
+    "prefer anonymity",
     "anonymously",
+    "credit: anonymous",
+    "credit anonymous",
     "don't credit",
     "do not credit",
     "no credit",
@@ -712,21 +777,24 @@ const ANON: &[&str] = &[
     "not to be credited",
     "not be named",
     "not to be named",
-    "keep me anonymous",
-    "stay anonymous",
-    "remain anonymous",
     "without credit",
     "don't need credit",
     "do not need credit",
-    "anonym",
+    "don't mention my name",
+    "do not mention my name",
+    "leave my name out",
+    "anonym bleiben",
+    "anonyme",
+    "anónimo",
 ];
 
 fn credit(text: &str, credit_section: Option<&str>, fields: &mut Reporter) {
     let lower_all = text.to_lowercase();
     let scope = credit_section.map(|s| s.to_lowercase());
     let anon_in = |s: &str| ANON.iter().any(|a| s.contains(a));
-    if scope.as_deref().is_some_and(anon_in)
-        || lower_all.lines().any(|l| (l.contains("credit") || l.contains("name") || l.contains("anonym")) && anon_in(l))
+    let context = |l: &str| ["credit", "name", "mention", "acknowledg", "attribut", "hall of fame", "prefer", "please", "i'd", "i would", "i want"].iter().any(|w| l.contains(w));
+    if scope.as_deref().is_some_and(|s| anon_in(s) || s.trim() == "anonymous" || s.trim() == "none")
+        || lower_all.lines().any(|l| anon_in(l) && context(l))
     {
         fields.credit = Some("anonymous".into());
         return;
@@ -764,7 +832,7 @@ fn credit(text: &str, credit_section: Option<&str>, fields: &mut Reporter) {
 
 /// Extract every field the text supports.
 pub fn extract(input: &Input<'_>) -> Fields {
-    let (body, signoff_name) = clean(input.text);
+    let Cleaned { body, signoff_name, signature } = clean(input.text);
     let secs = sections(&body);
     let mut f = Fields::default();
     let mut severity_section: Option<String> = None;
@@ -889,8 +957,30 @@ pub fn extract(input: &Input<'_>) -> Fields {
             f.reporter.name.get_or_insert_with(|| name.to_string());
         }
     }
+    // The signature block: a fuller name, and a contact (e-mail or web page).
+    let mut sig_name = None;
+    if let Some(sig) = &signature {
+        let first = sig.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+        if name_like(first) {
+            sig_name = Some(first.trim_end_matches(',').to_string());
+        }
+        if f.reporter.contact.is_none() {
+            f.reporter.contact = EMAIL
+                .find(sig)
+                .map(|m| m.as_str().to_string())
+                .or_else(|| URL.find(sig).map(|m| m.as_str().trim_end_matches(['.', ',', ')']).to_string()));
+        }
+        if f.reporter.handle.is_none() {
+            f.reporter.handle = HANDLE.captures(&format!(" {sig}")).map(|c| c[1].to_string());
+        }
+    }
     if f.reporter.name.is_none() && f.reporter.credit.as_deref() != Some("anonymous") {
-        f.reporter.name = signoff_name;
+        // Prefer the signature's full name when it extends the sign-off's first name.
+        f.reporter.name = match (signoff_name, sig_name) {
+            (Some(short), Some(full)) if full.to_lowercase().starts_with(&short.to_lowercase()) => Some(full),
+            (Some(short), _) => Some(short),
+            (None, full) => full,
+        };
     }
 
     // A text attachment named like a proof of concept, when the body has none.
