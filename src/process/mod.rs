@@ -157,14 +157,10 @@ fn crlf(data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The bytes a multipart/signed signature covers: the first part's raw bytes,
-/// without the CRLF that belongs to the following boundary.
+/// The bytes a multipart/signed signature covers: the first part's raw bytes (the
+/// CRLF before the next boundary is not in them), line endings made CRLF.
 fn signed_bytes(part: &Part) -> Vec<u8> {
-    let mut v = crlf(&part.raw);
-    if v.ends_with(b"\r\n") {
-        v.truncate(v.len() - 2);
-    }
-    v
+    crlf(&part.raw)
 }
 
 fn find_encrypted(root: &Part) -> Vec<Encrypted> {
