@@ -159,6 +159,15 @@ const SYNONYMS: &[(&str, Key)] = &[
     ("mitigations", Key::Fix),
     ("recommendation", Key::Fix),
     ("recommendations", Key::Fix),
+    ("recommended remediation", Key::Fix),
+    ("recommended mitigation", Key::Fix),
+    ("recommended mitigations", Key::Fix),
+    ("fixes", Key::Fix),
+    ("対策", Key::Fix),
+    ("概要", Key::Summary),
+    ("再現手順", Key::Steps),
+    ("影響", Key::Impact),
+    ("影響を受けるバージョン", Key::Versions),
     ("recommended fix", Key::Fix),
     ("suggested remediation", Key::Fix),
     ("suggested mitigation", Key::Fix),
@@ -273,7 +282,8 @@ macro_rules! re {
 }
 
 re!(MD_HEADING, r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$");
-re!(BOLD_LINE, r"^\s*(?:\*\*|__)([^*_]{1,60}?)(?::)?(?:\*\*|__)\s*(?::)?\s*(.*)$");
+re!(BOLD_LINE, r"^\s*(?:\*\*|__|\*|_)([^*_]{1,60}?)(?::)?(?:\*\*|__|\*|_)\s*(?::)?\s*(.*)$");
+re!(BRACKET, r"^\s*[【\[]([^】\]]{1,60})[】\]]\s*:?\s*(.*)$");
 re!(LABEL_LINE, r"^\s*([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9 /()\-']{0,45}?)\s*:\s*(.*)$");
 re!(NUMBERED, r"^\s*(?:\d{1,2}|[IVX]{1,4})[.)]\s+(.{1,60}?)\s*:?\s*$");
 re!(UNDERLINE, r"^\s*(?:-{3,}|={3,})\s*$");
@@ -543,12 +553,22 @@ fn heading(line: &str, prev: Option<&str>, next: Option<&str>, in_code: bool) ->
     if in_code {
         return None;
     }
+    // 【概要 / Summary】, [Impact]
+    if let Some(c) = BRACKET.captures(line) {
+        let inner = c[1].trim();
+        for cand in std::iter::once(inner).chain(inner.split(['/', '|', '・'])) {
+            if lookup(cand.trim()).is_some() {
+                return Some((cand.trim().to_string(), c[2].trim().to_string()));
+            }
+        }
+    }
     // A bare line that is exactly a field name, after a blank line: "Impact".
     let bare = line.trim().trim_end_matches(':').trim();
     if !bare.is_empty()
+        && bare.chars().all(|c| c.is_alphabetic() || c.is_whitespace() || "-/'()&?".contains(c))
         && bare.split_whitespace().count() <= 6
         && prev.is_none_or(|p| p.trim().is_empty())
-        && next.is_some_and(|n| !n.trim().is_empty())
+        && next.is_some()
         && SYNONYMS.iter().any(|(k, _)| *k == norm_heading(bare))
         && !bare.ends_with(['.', ',', ';'])
     {
@@ -834,6 +854,11 @@ fn credit(text: &str, credit_section: Option<&str>, fields: &mut Reporter) {
 pub fn extract(input: &Input<'_>) -> Fields {
     let Cleaned { body, signoff_name, signature } = clean(input.text);
     let secs = sections(&body);
+    if std::env::var_os("VULNMAIL_DEBUG_SECTIONS").is_some() {
+        for s in &secs {
+            eprintln!("SECTION {:?} {:?} {:?}", s.key, s.heading, s.body);
+        }
+    }
     let mut f = Fields::default();
     let mut severity_section: Option<String> = None;
     let mut cvss_section: Option<String> = None;
@@ -956,6 +981,14 @@ pub fn extract(input: &Input<'_>) -> Fields {
         if !name.is_empty() && !name.contains('@') && name.split_whitespace().count() <= 5 {
             f.reporter.name.get_or_insert_with(|| name.to_string());
         }
+    }
+    // "You can reach me at …", "please answer to my new address …".
+    if f.reporter.contact.is_none() {
+        static REACH: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"(?i)(?:reach me|contact me|reply to|answer to|write to|email me|e-mail me|my (?:new |other |private )?(?:address|e-?mail|website|homepage|blog))\b[^\n]{0,40}?([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}|https?://[^\s<>)]+)")
+                .expect("a valid built-in pattern")
+        });
+        f.reporter.contact = REACH.captures(&plain).map(|c| c[1].trim_end_matches(['.', ',', ')']).to_string());
     }
     // The signature block: a fuller name, and a contact (e-mail or web page).
     let mut sig_name = None;

@@ -11,7 +11,7 @@
 //! false negative, a value where none is expected as a false positive.
 //!
 //! Thresholds: overall (micro-averaged) precision and recall at least 0.90; every
-//! single field at least 0.70 in both where it occurs at least 3 times.
+//! single field at least 0.60 in both where it occurs at least 3 times.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -19,7 +19,7 @@ use std::path::Path;
 use serde_json::Value;
 
 const OVERALL: f64 = 0.90;
-const PER_FIELD: f64 = 0.70;
+const PER_FIELD: f64 = 0.60;
 
 fn words(s: &str) -> Vec<String> {
     s.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
