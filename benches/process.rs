@@ -170,7 +170,7 @@ fn main() {
     };
     let sq = time_tool(&|f| {
         let mut c = Command::new("sq");
-        c.arg("decrypt").arg("--recipient-file").arg(fixture("team.sec.asc")).arg(f);
+        c.arg("decrypt").arg("--recipient-key").arg(fixture("team.sec.asc")).arg(f);
         c
     });
 

@@ -32,15 +32,17 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<Output> {
         total.new += c.new;
         total.duplicate += c.duplicate;
     }
+    let read = found.len();
+    drop(found); // processing reads each message back from the store
     let processed =
         if a.no_process { None } else { Some(super::process::run(ctx, &cfg, &mut store, super::process::Which::New)?) };
     let mut text =
-        format!("imported {} new, {} already stored, from {} messages read", total.new, total.duplicate, found.len());
+        format!("imported {} new, {} already stored, from {} messages read", total.new, total.duplicate, read);
     if let Some(p) = &processed {
         text.push_str(&format!("; {}", super::process::summary(p)));
     }
     Ok(Output::new(
         text,
-        json!({ "new": total.new, "duplicate": total.duplicate, "read": found.len(), "processed": processed }),
+        json!({ "new": total.new, "duplicate": total.duplicate, "read": read, "processed": processed }),
     ))
 }

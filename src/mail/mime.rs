@@ -46,7 +46,8 @@ pub struct Part {
     pub disposition: Option<String>,
     /// Decoded body (text as UTF-8).
     pub body: Vec<u8>,
-    /// The part's raw bytes as they appear in the message: headers and body.
+    /// The part's raw bytes as they appear in the message, headers and body: kept
+    /// only for the signed part of a multipart/signed (signatures cover them).
     pub raw: Vec<u8>,
     /// This part's own headers (name as written, value decoded where mail-parser can).
     pub headers: Vec<(String, String)>,
@@ -123,7 +124,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<Mail, MimeError> {
         return Err(MimeError::TooLarge(limits.max_size));
     }
     precheck_depth(raw, limits)?;
-    let msg = MessageParser::new().parse(raw).ok_or(MimeError::Unparseable)?;
+    let mut msg = MessageParser::new().parse(raw).ok_or(MimeError::Unparseable)?;
     if msg.parts.len() > limits.max_parts {
         return Err(MimeError::TooManyParts(limits.max_parts));
     }
@@ -139,7 +140,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<Mail, MimeError> {
         headers: msg.headers_raw().map(|(n, v)| (n.to_string(), unfold(v))).collect(),
         root: Part::default(),
     };
-    mail.root = build(&msg, 0, raw, limits)?;
+    mail.root = build(&mut msg, 0, raw, limits)?;
     Ok(mail)
 }
 
@@ -168,12 +169,12 @@ fn precheck_depth(raw: &[u8], limits: &Limits) -> Result<(), MimeError> {
     Ok(())
 }
 
-fn build(msg: &mail_parser::Message<'_>, root_id: usize, raw: &[u8], limits: &Limits) -> Result<Part, MimeError> {
-    // Iterative: (part id, depth, path of child indexes to place it at).
+fn build(msg: &mut mail_parser::Message<'_>, root_id: usize, raw: &[u8], limits: &Limits) -> Result<Part, MimeError> {
+    // Iterative: (part id, depth, path of child indexes to place it at, keep raw bytes).
     let mut root = Part::default();
-    let mut stack: Vec<(usize, usize, Vec<usize>)> = vec![(root_id, 0, Vec::new())];
+    let mut stack: Vec<(usize, usize, Vec<usize>, bool)> = vec![(root_id, 0, Vec::new(), false)];
     let mut count = 0usize;
-    while let Some((id, depth, path)) = stack.pop() {
+    while let Some((id, depth, path, keep_raw)) = stack.pop() {
         if depth > limits.max_depth {
             return Err(MimeError::TooDeep(limits.max_depth));
         }
@@ -181,8 +182,9 @@ fn build(msg: &mail_parser::Message<'_>, root_id: usize, raw: &[u8], limits: &Li
         if count > limits.max_parts {
             return Err(MimeError::TooManyParts(limits.max_parts));
         }
-        let Some(mp) = msg.parts.get(id) else { continue };
-        let mut part = convert(mp, raw);
+        let Some(mp) = msg.parts.get_mut(id) else { continue };
+        let mut part = convert(mp, raw, keep_raw);
+        let signed = part.ctype == "multipart/signed";
         let children: Vec<usize> = match &mp.body {
             PartType::Multipart(ids) => ids.iter().map(|&i| i as usize).collect(),
             _ => Vec::new(),
@@ -198,7 +200,7 @@ fn build(msg: &mail_parser::Message<'_>, root_id: usize, raw: &[u8], limits: &Li
         for (i, c) in children.into_iter().enumerate().rev() {
             let mut p = path.clone();
             p.push(i);
-            stack.push((c, depth + 1, p));
+            stack.push((c, depth + 1, p, signed && i == 0));
         }
     }
     Ok(root)
@@ -212,7 +214,7 @@ fn locate<'a>(root: &'a mut Part, path: &[usize]) -> &'a mut Part {
     p
 }
 
-fn convert(mp: &mail_parser::MessagePart<'_>, raw: &[u8]) -> Part {
+fn convert(mp: &mut mail_parser::MessagePart<'_>, raw: &[u8], keep_raw: bool) -> Part {
     let (ctype, params) = match mp.content_type() {
         Some(ct) => {
             let t = match ct.subtype() {
@@ -228,9 +230,10 @@ fn convert(mp: &mail_parser::MessagePart<'_>, raw: &[u8]) -> Part {
         }
         None => ("text/plain".to_string(), BTreeMap::new()),
     };
-    let body = match &mp.body {
-        PartType::Text(t) | PartType::Html(t) => t.as_bytes().to_vec(),
-        PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
+    // Decoded bodies are moved out of mail-parser's tree, not copied: attachments can be large.
+    let body = match &mut mp.body {
+        PartType::Text(t) | PartType::Html(t) => std::mem::take(t).into_owned().into_bytes(),
+        PartType::Binary(b) | PartType::InlineBinary(b) => std::mem::take(b).into_owned(),
         PartType::Message(_) | PartType::Multipart(_) => Vec::new(),
     };
     let start = (mp.raw_header_offset() as usize).min(raw.len());
@@ -256,7 +259,7 @@ fn convert(mp: &mail_parser::MessagePart<'_>, raw: &[u8]) -> Part {
         filename: mp.attachment_name().map(str::to_string),
         disposition: mp.content_disposition().map(|d| d.ctype().to_ascii_lowercase()),
         body,
-        raw: raw[start..end].to_vec(),
+        raw: if keep_raw { raw[start..end].to_vec() } else { Vec::new() },
         headers,
         children: Vec::new(),
     }
@@ -277,8 +280,7 @@ mod tests {
         assert_eq!(m.root.children.len(), 2);
         assert_eq!(m.root.children[0].text().unwrap().trim(), "hello");
         assert_eq!(m.root.children[1].filename.as_deref(), Some("poc.py"));
-        let first_raw = String::from_utf8_lossy(&m.root.children[0].raw).into_owned();
-        assert!(first_raw.starts_with("Content-Type: text/plain\r\n\r\nhello"), "{first_raw:?}");
+        assert!(m.root.children[0].raw.is_empty(), "raw bytes only for signed parts");
     }
 
     #[test]

@@ -72,10 +72,11 @@ enum EncKind {
     Attachment,
 }
 
-struct Encrypted {
+struct Encrypted<'a> {
     kind: EncKind,
-    ciphertext: Vec<u8>,
+    ciphertext: std::borrow::Cow<'a, [u8]>,
     filename: Option<String>,
+    ctype: String,
     root: bool,
 }
 
@@ -163,7 +164,7 @@ fn signed_bytes(part: &Part) -> Vec<u8> {
     crlf(&part.raw)
 }
 
-fn find_encrypted(root: &Part) -> Vec<Encrypted> {
+fn find_encrypted(root: &Part) -> Vec<Encrypted<'_>> {
     let mut out = Vec::new();
     let mut stack: Vec<(&Part, bool)> = vec![(root, true)];
     while let Some((p, is_root)) = stack.pop() {
@@ -172,8 +173,9 @@ fn find_encrypted(root: &Part) -> Vec<Encrypted> {
             {
                 out.push(Encrypted {
                     kind: EncKind::PgpMime,
-                    ciphertext: ct.body.clone(),
+                    ciphertext: ct.body.as_slice().into(),
                     filename: None,
+                    ctype: ct.ctype.clone(),
                     root: is_root,
                 });
             }
@@ -197,8 +199,9 @@ fn find_encrypted(root: &Part) -> Vec<Encrypted> {
             for m in ARMORED.find_iter(&text) {
                 out.push(Encrypted {
                     kind: EncKind::Inline,
-                    ciphertext: tidy_armor(m.as_str()).into_bytes(),
+                    ciphertext: tidy_armor(m.as_str()).into_bytes().into(),
                     filename: None,
+                    ctype: p.ctype.clone(),
                     root: is_root,
                 });
             }
@@ -212,8 +215,9 @@ fn find_encrypted(root: &Part) -> Vec<Encrypted> {
         if pgp_name || asc_msg || typed || octet_armored || (attachment && armored(&p.body)) {
             out.push(Encrypted {
                 kind: EncKind::Attachment,
-                ciphertext: p.body.clone(),
+                ciphertext: p.body.as_slice().into(),
                 filename: p.filename.clone(),
+                ctype: p.ctype.clone(),
                 root: is_root,
             });
         }
@@ -623,14 +627,12 @@ fn process_unguarded(raw: &[u8], keys_: &Keys<'_>, received_at: Option<jiff::Tim
                             content.sigs.extend(sigs);
                         }
                         EncKind::Attachment => {
+                            // Listed as it was sent (name and type), marked encrypted;
+                            // what is kept is the decrypted content.
                             let name = e.filename.as_deref().map(strip_pgp_suffix);
-                            let ctype = if is_text_like(name.as_deref(), "", &d.plaintext) {
-                                "text/plain"
-                            } else {
-                                "application/octet-stream"
-                            };
-                            let meta = attachment_meta(name.clone(), ctype, &d.plaintext, true);
-                            if ctype == "text/plain" {
+                            let textual = is_text_like(name.as_deref(), "", &d.plaintext);
+                            let meta = attachment_meta(e.filename.clone(), &e.ctype, &d.plaintext, true);
+                            if textual {
                                 let text = String::from_utf8_lossy(&d.plaintext).into_owned();
                                 let n = name.clone().unwrap_or_default();
                                 if extract::looks_like_poc(&n) {
@@ -644,7 +646,14 @@ fn process_unguarded(raw: &[u8], keys_: &Keys<'_>, received_at: Option<jiff::Tim
                         }
                     }
                 }
-                Err(err) => errors.push(err.to_string()),
+                Err(err) => {
+                    if e.kind == EncKind::Attachment {
+                        // Still listed, so nobody overlooks it; the ciphertext is what is kept.
+                        let meta = attachment_meta(e.filename.clone(), &e.ctype, &e.ciphertext, true);
+                        content.attachments.push(AttachmentData { meta, data: e.ciphertext.to_vec() });
+                    }
+                    errors.push(err.to_string())
+                }
             }
         }
         out.report.encryption = if ok > 0 {

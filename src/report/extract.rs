@@ -261,18 +261,30 @@ fn norm_heading(s: &str) -> String {
 }
 
 fn lookup(heading: &str) -> Option<Key> {
-    let n = norm_heading(heading);
+    lookup_norm(&norm_heading(heading))
+}
+
+static SYNONYM_MAP: LazyLock<std::collections::HashMap<&'static str, Key>> =
+    LazyLock::new(|| SYNONYMS.iter().copied().collect());
+
+fn lookup_norm(n: &str) -> Option<Key> {
     if n.is_empty() {
         return None;
     }
-    SYNONYMS.iter().find(|(k, _)| *k == n).map(|(_, v)| *v).or_else(|| {
-        // "Steps to Reproduce (detailed)", "Impact on users": a known heading and a tail.
-        SYNONYMS
-            .iter()
-            .filter(|(k, _)| k.len() >= 4 && n.starts_with(&format!("{k} ")) && n.len() <= k.len() + 24)
-            .max_by_key(|(k, _)| k.len())
-            .map(|(_, v)| *v)
-    })
+    if let Some(k) = SYNONYM_MAP.get(n) {
+        return Some(*k);
+    }
+    // "Steps to Reproduce (detailed)", "Impact on users": a known heading and a tail.
+    if n.len() > 64 {
+        return None;
+    }
+    SYNONYMS
+        .iter()
+        .filter(|(k, _)| {
+            k.len() >= 4 && n.len() <= k.len() + 24 && n.starts_with(k) && n.as_bytes().get(k.len()) == Some(&b' ')
+        })
+        .max_by_key(|(k, _)| k.len())
+        .map(|(_, v)| *v)
 }
 
 macro_rules! re {
@@ -530,7 +542,11 @@ pub fn clean(text: &str) -> Cleaned {
             lines.pop();
         }
         let n = lines.len();
-        if n >= 2 && lines[n - 2].trim().is_empty() && name_like(lines[n - 1]) && lines[n - 1].split_whitespace().count() <= 3 {
+        if n >= 2
+            && lines[n - 2].trim().is_empty()
+            && name_like(lines[n - 1])
+            && lines[n - 1].split_whitespace().count() <= 3
+        {
             signoff_name = Some(lines[n - 1].trim().trim_end_matches(',').to_string());
             lines.truncate(n - 1);
         }
@@ -569,7 +585,7 @@ fn heading(line: &str, prev: Option<&str>, next: Option<&str>, in_code: bool) ->
         && bare.split_whitespace().count() <= 6
         && prev.is_none_or(|p| p.trim().is_empty())
         && next.is_some()
-        && SYNONYMS.iter().any(|(k, _)| *k == norm_heading(bare))
+        && SYNONYM_MAP.contains_key(norm_heading(bare).as_str())
         && !bare.ends_with(['.', ',', ';'])
     {
         return Some((bare.to_string(), String::new()));
@@ -812,7 +828,23 @@ fn credit(text: &str, credit_section: Option<&str>, fields: &mut Reporter) {
     let lower_all = text.to_lowercase();
     let scope = credit_section.map(|s| s.to_lowercase());
     let anon_in = |s: &str| ANON.iter().any(|a| s.contains(a));
-    let context = |l: &str| ["credit", "name", "mention", "acknowledg", "attribut", "hall of fame", "prefer", "please", "i'd", "i would", "i want"].iter().any(|w| l.contains(w));
+    let context = |l: &str| {
+        [
+            "credit",
+            "name",
+            "mention",
+            "acknowledg",
+            "attribut",
+            "hall of fame",
+            "prefer",
+            "please",
+            "i'd",
+            "i would",
+            "i want",
+        ]
+        .iter()
+        .any(|w| l.contains(w))
+    };
     if scope.as_deref().is_some_and(|s| anon_in(s) || s.trim() == "anonymous" || s.trim() == "none")
         || lower_all.lines().any(|l| anon_in(l) && context(l))
     {
