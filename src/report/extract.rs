@@ -1065,10 +1065,10 @@ fn one_line(v: &str) -> String {
     let cut = TRAIL.replace(first, "").to_string();
     let cut = cut.trim().trim_end_matches([',', ';', '-', '–', '(']).trim();
     // "CWE-502 (Deserialization of Untrusted Data)": the words in the parenthesis.
-    if cut.is_empty() {
-        if let Some(inner) = first.split_once('(').and_then(|(_, r)| r.split_once(')')).map(|(i, _)| i.trim()) {
-            return inner.to_string();
-        }
+    if cut.is_empty()
+        && let Some(inner) = first.split_once('(').and_then(|(_, r)| r.split_once(')')).map(|(i, _)| i.trim())
+    {
+        return inner.to_string();
     }
     cut.to_string()
 }
