@@ -82,10 +82,10 @@ impl DecryptionHelper for Bare<'_> {
         for ka in self.key.keys().with_policy(&p, None).secret().for_transport_encryption() {
             let mut pair = ka.key().clone().into_keypair()?;
             for pkesk in pkesks {
-                if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym) {
-                    if decrypt(algo, &sk) {
-                        return Ok(None);
-                    }
+                if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym)
+                    && decrypt(algo, &sk)
+                {
+                    return Ok(None);
                 }
             }
         }
