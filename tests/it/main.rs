@@ -18,4 +18,5 @@ mod init;
 mod interop;
 mod key_check;
 mod key_lifecycle;
+mod reports;
 mod secrets;
