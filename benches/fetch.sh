@@ -437,7 +437,8 @@ rotated() {
   for ((k = 0; k < n; k++)); do echo "${a[$(((i + k) % n))]}"; done
 }
 
-# one fetch of every message ("full") or of new ones, or a no-op: TOOL KEY EXPECTED_NEW TOTAL [gnu-time]
+# measure TOOL KEY EXPECTED_NEW TOTAL [gnu-time]: one timed fetch (full, incremental or
+# no-op), recorded under TOOL_KEY
 measure() {
   local t
   if [ "$1" = mb ]; then

@@ -18,10 +18,10 @@ pub struct Processed {
 /// Process messages without a report (or all, or one), in batches.
 pub fn run(ctx: &Ctx, cfg: &Config, store: &mut Store, which: Which) -> anyhow::Result<Processed> {
     let mut done = Processed::default();
-    let first = match which {
-        Which::One(m) => store.pending_one(m)?.into_iter().collect(),
-        Which::New => store.pending(false, 200)?,
-        Which::All => store.pending(true, usize::MAX)?,
+    let first: Vec<i64> = match which {
+        Which::One(m) => vec![m],
+        Which::New => store.pending_ids(false, 200)?,
+        Which::All => store.pending_ids(true, usize::MAX)?,
     };
     if first.is_empty() {
         return Ok(done);
@@ -44,8 +44,11 @@ pub fn run(ctx: &Ctx, cfg: &Config, store: &mut Store, which: Which) -> anyhow::
     loop {
         let known = store.known_certs()?;
         let keys = Keys { team: &team, known: &known };
-        for p in &batch {
+        for &id in &batch {
+            // One message in memory at a time.
+            let Some(p) = store.pending_one(id)? else { continue };
             let outcome = process::process(&p.raw, &keys, p.received_at, &opts);
+            drop(p.raw);
             if outcome.report.kind.as_str() == "not-a-report" {
                 done.not_reports += 1
             }
@@ -62,7 +65,7 @@ pub fn run(ctx: &Ctx, cfg: &Config, store: &mut Store, which: Which) -> anyhow::
         if !matches!(which, Which::New) {
             break;
         }
-        batch = store.pending(false, 200)?;
+        batch = store.pending_ids(false, 200)?;
         if batch.is_empty() {
             break;
         }

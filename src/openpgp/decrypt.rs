@@ -216,7 +216,7 @@ fn decrypt_unguarded(
             return Err(DecryptError::Integrity(chain(&e)));
         }
     };
-    let plaintext = read_capped(&mut decryptor, limits.max_plaintext)?;
+    let plaintext = read_capped_hint(&mut decryptor, limits.max_plaintext, message.len())?;
     if !decryptor.message_processed() {
         return Err(DecryptError::Integrity("the message did not end where it should".into()));
     }
@@ -226,7 +226,13 @@ fn decrypt_unguarded(
 
 /// Read everything, stopping with [`DecryptError::TooLarge`] past `max` bytes.
 pub(crate) fn read_capped(r: &mut dyn Read, max: usize) -> Result<Vec<u8>, DecryptError> {
-    let mut out = Vec::new();
+    read_capped_hint(r, max, 0)
+}
+
+/// [`read_capped`], reserving `hint` bytes first (the ciphertext's size is a good
+/// guess for uncompressed plaintext, and saves the growth copies of a large one).
+pub(crate) fn read_capped_hint(r: &mut dyn Read, max: usize, hint: usize) -> Result<Vec<u8>, DecryptError> {
+    let mut out = Vec::with_capacity(hint.min(max));
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = r.read(&mut buf).map_err(|e| DecryptError::Integrity(e.to_string()))?;

@@ -478,7 +478,7 @@ pub fn clean(text: &str) -> Cleaned {
             in_code = !in_code;
         }
         if !in_code {
-            if ON_WROTE.is_match(line) {
+            if t.ends_with(':') && ON_WROTE.is_match(line) {
                 break;
             }
             if line == "-- " || t == "--" || t == "__" || t.starts_with("________________") {
@@ -496,7 +496,7 @@ pub fn clean(text: &str) -> Cleaned {
             if FOOTER_MARKERS.iter().any(|m| lower.starts_with(m)) {
                 break;
             }
-            if FWD_MARK.is_match(line) {
+            if (t.starts_with('-') || t.to_ascii_lowercase().starts_with("begin")) && FWD_MARK.is_match(line) {
                 in_fwd_header = true;
                 continue;
             }
@@ -569,8 +569,11 @@ fn heading(line: &str, prev: Option<&str>, next: Option<&str>, in_code: bool) ->
     if in_code {
         return None;
     }
+    let first = line.trim_start().chars().next().unwrap_or(' ');
     // 【概要 / Summary】, [Impact]
-    if let Some(c) = BRACKET.captures(line) {
+    if (first == '【' || first == '[')
+        && let Some(c) = BRACKET.captures(line)
+    {
         let inner = c[1].trim();
         for cand in std::iter::once(inner).chain(inner.split(['/', '|', '・'])) {
             if lookup(cand.trim()).is_some() {
@@ -590,11 +593,15 @@ fn heading(line: &str, prev: Option<&str>, next: Option<&str>, in_code: bool) ->
     {
         return Some((bare.to_string(), String::new()));
     }
-    if let Some(c) = MD_HEADING.captures(line) {
+    if first == '#'
+        && let Some(c) = MD_HEADING.captures(line)
+    {
         let h = c[1].trim().trim_end_matches(':').trim_matches('*').trim().to_string();
         return Some((h, String::new()));
     }
-    if let Some(c) = BOLD_LINE.captures(line) {
+    if (first == '*' || first == '_')
+        && let Some(c) = BOLD_LINE.captures(line)
+    {
         let h = c[1].trim().trim_end_matches(':').to_string();
         let rest = c[2].trim().to_string();
         if lookup(&h).is_some() || rest.is_empty() {
@@ -608,13 +615,17 @@ fn heading(line: &str, prev: Option<&str>, next: Option<&str>, in_code: bool) ->
     {
         return Some((line.trim().trim_end_matches(':').to_string(), String::new()));
     }
-    if let Some(c) = NUMBERED.captures(line) {
+    if (first.is_ascii_digit() || "IVX".contains(first))
+        && let Some(c) = NUMBERED.captures(line)
+    {
         let h = c[1].trim().trim_end_matches(':');
         if lookup(h).is_some() {
             return Some((h.to_string(), String::new()));
         }
     }
-    if let Some(c) = LABEL_LINE.captures(line) {
+    if line.contains(':')
+        && let Some(c) = LABEL_LINE.captures(line)
+    {
         let h = c[1].trim();
         if lookup(h).is_some() && !line.trim_start().starts_with(['-', '*', '+']) {
             return Some((h.to_string(), c[2].trim().to_string()));

@@ -61,23 +61,19 @@ macro_rules! re_id {
 use re_id;
 
 impl Store {
-    /// Messages stored in full that have no report row yet (or, with `all`, every one).
-    pub fn pending(&self, all: bool, limit: usize) -> Result<Vec<Pending>, StoreError> {
+    /// Messages stored in full that have no report row yet (or, with `all`, every
+    /// one): ids only, so that a batch never holds many large messages at once.
+    pub fn pending_ids(&self, all: bool, limit: usize) -> Result<Vec<i64>, StoreError> {
         let sql = if all {
-            "SELECT m.id, m.raw, coalesce(m.internaldate, m.date_header, m.stored_at) FROM messages m
-             WHERE m.status = 'stored' ORDER BY m.id LIMIT ?1"
+            "SELECT m.id FROM messages m WHERE m.status = 'stored' ORDER BY m.id LIMIT ?1"
         } else {
-            "SELECT m.id, m.raw, coalesce(m.internaldate, m.date_header, m.stored_at) FROM messages m
+            "SELECT m.id FROM messages m
              WHERE m.status = 'stored' AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.message = m.id)
              ORDER BY m.id LIMIT ?1"
         };
         let mut st = self.conn.prepare(sql).ctx("listing messages to process")?;
-        let rows = st
-            .query_map([limit as i64], |r| {
-                let t: Option<String> = r.get(2)?;
-                Ok(Pending { message: r.get(0)?, raw: r.get(1)?, received_at: t.as_deref().and_then(parse_time) })
-            })
-            .ctx("listing messages to process")?;
+        let rows =
+            st.query_map([limit.min(i64::MAX as usize) as i64], |r| r.get(0)).ctx("listing messages to process")?;
         rows.collect::<Result<Vec<_>, _>>().ctx("listing messages to process")
     }
 
@@ -220,9 +216,11 @@ impl Store {
         }
         tx.execute("DELETE FROM attachments WHERE message = ?1", [message]).ctx("replacing attachments")?;
         for (i, a) in o.attachments.iter().enumerate() {
+            // The data goes in through incremental blob I/O: a large attachment is not
+            // copied again into SQLite's bind buffer.
             tx.execute(
                 "INSERT INTO attachments (message, idx, filename, content_type, size, sha256, encrypted, data)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, zeroblob(?8))",
                 params![
                     message,
                     i as i64,
@@ -231,10 +229,19 @@ impl Store {
                     a.meta.size as i64,
                     a.meta.sha256,
                     a.meta.encrypted as i64,
-                    a.data
+                    a.data.len() as i64
                 ],
             )
             .ctx("saving an attachment")?;
+            let rowid = tx.last_insert_rowid();
+            let mut blob = tx
+                .blob_open(rusqlite::MAIN_DB, "attachments", "data", rowid, false)
+                .ctx("opening an attachment for writing")?;
+            use std::io::Write as _;
+            blob.write_all(&a.data).map_err(|e| StoreError::Sql {
+                context: "writing an attachment".into(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
         }
         for h in &o.ciphertexts {
             tx.execute("INSERT OR IGNORE INTO ciphertexts (sha256, message) VALUES (?1, ?2)", params![h, message])
