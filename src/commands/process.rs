@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx, cfg: &Config, store: &mut Store, which: Which) -> anyhow::
     let mut done = Processed::default();
     let first: Vec<i64> = match which {
         Which::One(m) => vec![m],
-        Which::New => store.pending_ids(false, 200)?,
+        Which::New => store.pending_ids(false, usize::MAX)?,
         Which::All => store.pending_ids(true, usize::MAX)?,
     };
     if first.is_empty() {
@@ -40,35 +40,47 @@ pub fn run(ctx: &Ctx, cfg: &Config, store: &mut Store, which: Which) -> anyhow::
         }
     };
     let opts = Options::default();
-    let mut batch = first;
-    loop {
-        let known = store.known_certs()?;
-        let keys = Keys { team: &team, known: &known };
-        for &id in &batch {
-            // One message in memory at a time.
-            let Some(p) = store.pending_one(id)? else { continue };
-            let outcome = process::process(&p.raw, &keys, p.received_at, &opts);
-            drop(p.raw);
-            if outcome.report.kind.as_str() == "not-a-report" {
-                done.not_reports += 1
+    let ids = first;
+    let mut known = store.known_certs()?;
+    // Save in groups (one commit each), bounded in count and in bytes held.
+    let mut group: Vec<(i64, process::Outcome)> = Vec::new();
+    let mut held = 0usize;
+    for (n, &id) in ids.iter().enumerate() {
+        // One raw message in memory at a time.
+        let Some(p) = store.pending_one(id)? else { continue };
+        let outcome = process::process(&p.raw, &Keys { team: &team, known: &known }, p.received_at, &opts);
+        drop(p.raw);
+        if outcome.report.kind == "not-a-report" {
+            done.not_reports += 1;
+        }
+        if outcome.report.encryption.status == "failed" {
+            done.failed_decryption += 1;
+        }
+        held += outcome.attachments.iter().map(|a| a.data.len()).sum::<usize>()
+            + outcome.decrypted.as_ref().map(Vec::len).unwrap_or(0)
+            + outcome.text.len();
+        let found_certs = !outcome.certs.is_empty();
+        group.push((p.message, outcome));
+        // A certificate found now may verify the next message: save, then reload.
+        if group.len() >= 100 || held >= 32 * 1024 * 1024 || found_certs || n + 1 == ids.len() {
+            let refs: Vec<(i64, &process::Outcome)> = group.iter().map(|(m, o)| (*m, o)).collect();
+            for (saved, (_, o)) in store.save_outcomes(&refs)?.into_iter().zip(group.iter()) {
+                if saved.is_some() {
+                    done.reports += 1;
+                } else if o.report.kind == "report" {
+                    done.follow_ups += 1;
+                }
             }
-            if outcome.report.encryption.status == "failed" {
-                done.failed_decryption += 1;
-            }
-            let id = store.save_outcome(p.message, &outcome)?;
-            if id.is_some() {
-                done.reports += 1;
-            } else if outcome.report.kind == "report" {
-                done.follow_ups += 1;
+            group.clear();
+            held = 0;
+            if found_certs {
+                known = store.known_certs()?;
             }
         }
-        if !matches!(which, Which::New) {
-            break;
-        }
-        batch = store.pending_ids(false, 200)?;
-        if batch.is_empty() {
-            break;
-        }
+    }
+    if !group.is_empty() {
+        let refs: Vec<(i64, &process::Outcome)> = group.iter().map(|(m, o)| (*m, o)).collect();
+        store.save_outcomes(&refs)?;
     }
     Ok(done)
 }

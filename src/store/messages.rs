@@ -290,11 +290,13 @@ impl Store {
 
     /// UIDs in `mailbox` recorded as oversize placeholders no larger than `cap`.
     pub fn oversize_uids(&self, mailbox: &str, uidvalidity: u32, cap: u64) -> Result<Vec<u32>, StoreError> {
+        // Through the status index only: no message row (and no raw blob) is read.
         let mut st = self
             .conn
             .prepare(
-                "SELECT l.uid FROM locations l JOIN messages m ON m.id = l.message
-                 WHERE l.mailbox = ?1 AND l.uidvalidity = ?2 AND m.status = 'oversize' AND l.size <= ?3
+                "SELECT l.uid FROM locations l
+                 WHERE l.mailbox = ?1 AND l.uidvalidity = ?2 AND l.size <= ?3
+                   AND l.message IN (SELECT id FROM messages WHERE status = 'oversize')
                  ORDER BY l.uid",
             )
             .ctx("listing placeholders")?;

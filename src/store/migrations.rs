@@ -14,7 +14,6 @@ const MIGRATIONS: &[(&str, &str)] = &[
         -- sha256 over the message with line endings made CRLF and an mbox From_
         -- line removed: what makes an imported copy the same message
         content_key   BLOB UNIQUE,
-        raw           BLOB,
         size          INTEGER NOT NULL,
         status        TEXT NOT NULL CHECK (status IN ('stored', 'oversize')),
         reason        TEXT,
@@ -25,7 +24,9 @@ const MIGRATIONS: &[(&str, &str)] = &[
         internaldate  TEXT,
         flags         TEXT NOT NULL DEFAULT '[]',
         source        TEXT NOT NULL,
-        stored_at     TEXT NOT NULL
+        stored_at     TEXT NOT NULL,
+        -- last: reading any other column never walks the blob's overflow pages
+        raw           BLOB
     ) STRICT;
     CREATE INDEX messages_message_id ON messages (message_id);
 
@@ -65,12 +66,12 @@ const MIGRATIONS: &[(&str, &str)] = &[
         kind          TEXT NOT NULL CHECK (kind IN ('report', 'follow-up', 'not-a-report')),
         -- for a follow-up: the report whose conversation it joins
         thread        TEXT,
-        record        TEXT NOT NULL,
-        search_text   TEXT NOT NULL,
-        decrypted     BLOB,
         received_at   TEXT,
         processed_at  TEXT NOT NULL,
-        extractor     INTEGER NOT NULL
+        extractor     INTEGER NOT NULL,
+        record        TEXT NOT NULL,
+        search_text   TEXT NOT NULL,
+        decrypted     BLOB
     ) STRICT;
     CREATE INDEX reports_thread ON reports (thread);
 
@@ -113,6 +114,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         message       INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
         PRIMARY KEY (sha256, message)
     ) STRICT;
+    ",
+    ),
+    (
+        "0003 index message status",
+        "
+    -- Status sits after the raw blob in each row: without this index, finding
+    -- placeholders or unprocessed messages reads (and decrypts) every page.
+    CREATE INDEX messages_status ON messages (status, id);
     ",
     ),
 ];

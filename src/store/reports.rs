@@ -127,143 +127,18 @@ impl Store {
     /// Store what processing found for one message. A message that already has a
     /// report keeps its id (and the team's triage data).
     pub fn save_outcome(&mut self, message: i64, o: &Outcome) -> Result<Option<String>, StoreError> {
-        let tx = self.conn.transaction().ctx("starting to save a report")?;
-        let existing: Option<Option<String>> = tx
-            .query_row("SELECT report_id FROM reports WHERE message = ?1", [message], |r| r.get(0))
-            .optional()
-            .ctx("looking up the report")?;
-        // A follow-up joins the conversation it answers (or names).
-        let mut thread: Option<String> = None;
-        if o.report.kind == "report" {
-            for mid in o.in_reply_to.iter().chain(o.references.iter()) {
-                let found: Option<String> = tx
-                    .query_row(
-                        "SELECT coalesce(r.report_id, r.thread) FROM messages m JOIN reports r ON r.message = m.id
-                         WHERE m.message_id = ?1 AND m.id != ?2 AND coalesce(r.report_id, r.thread) IS NOT NULL LIMIT 1",
-                        params![mid.trim_matches(['<', '>']), message],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .ctx("threading")?;
-                if found.is_some() {
-                    thread = found;
-                    break;
-                }
-            }
-            if thread.is_none()
-                && let Some(s) = &o.report.subject
-                && let Some(m) = REPORT_ID.find(s)
-            {
-                let id = m.as_str().to_string();
-                let known: bool = tx
-                    .query_row(
-                        "SELECT 1 FROM reports WHERE report_id = ?1 AND message != ?2",
-                        params![id, message],
-                        |_| Ok(true),
-                    )
-                    .optional()
-                    .ctx("threading")?
-                    .unwrap_or(false);
-                if known {
-                    thread = Some(id);
-                }
-            }
+        Ok(self.save_outcomes(&[(message, o)])?.pop().flatten())
+    }
+
+    /// Save several outcomes in one transaction (one fsync for the lot).
+    pub fn save_outcomes(&mut self, items: &[(i64, &Outcome)]) -> Result<Vec<Option<String>>, StoreError> {
+        let tx = self.conn.transaction().ctx("starting to save reports")?;
+        let mut ids = Vec::with_capacity(items.len());
+        for (message, o) in items {
+            ids.push(save_in(&tx, *message, o)?);
         }
-        let kind = if thread.is_some() { "follow-up" } else { o.report.kind.as_str() };
-        let report_id = if kind == "report" {
-            match existing.flatten() {
-                Some(id) => Some(id),
-                None => {
-                    let year = o
-                        .report
-                        .received_at
-                        .as_deref()
-                        .and_then(|t| t.get(..4))
-                        .and_then(|y| y.parse::<i64>().ok())
-                        .unwrap_or(2026);
-                    tx.execute(
-                        "INSERT INTO report_ids (year, last) VALUES (?1, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1",
-                        [year],
-                    )
-                    .ctx("numbering the report")?;
-                    let n: i64 = tx
-                        .query_row("SELECT last FROM report_ids WHERE year = ?1", [year], |r| r.get(0))
-                        .ctx("numbering the report")?;
-                    Some(format!("VR-{year}-{n:04}"))
-                }
-            }
-        } else {
-            None
-        };
-        let mut record = o.report.clone();
-        record.id = report_id.clone().unwrap_or_default();
-        let json = serde_json::to_string(&record).unwrap_or_default();
-        tx.execute(
-            "INSERT INTO reports (message, report_id, kind, thread, record, search_text, decrypted, received_at, processed_at, extractor)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-             ON CONFLICT (message) DO UPDATE SET report_id = excluded.report_id, kind = excluded.kind, thread = excluded.thread,
-                 record = excluded.record, search_text = excluded.search_text, decrypted = excluded.decrypted,
-                 received_at = excluded.received_at, processed_at = excluded.processed_at, extractor = excluded.extractor",
-            params![message, report_id, kind, thread, json, o.text, o.decrypted, o.report.received_at, now(), EXTRACTOR_VERSION],
-        )
-        .ctx("saving the report")?;
-        if let Some(id) = &report_id {
-            tx.execute(
-                "INSERT INTO triage (report_id, state) VALUES (?1, 'new') ON CONFLICT (report_id) DO NOTHING",
-                [id],
-            )
-            .ctx("creating triage data")?;
-        }
-        tx.execute("DELETE FROM attachments WHERE message = ?1", [message]).ctx("replacing attachments")?;
-        for (i, a) in o.attachments.iter().enumerate() {
-            // The data goes in through incremental blob I/O: a large attachment is not
-            // copied again into SQLite's bind buffer.
-            tx.execute(
-                "INSERT INTO attachments (message, idx, filename, content_type, size, sha256, encrypted, data)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, zeroblob(?8))",
-                params![
-                    message,
-                    i as i64,
-                    a.meta.filename,
-                    a.meta.content_type,
-                    a.meta.size as i64,
-                    a.meta.sha256,
-                    a.meta.encrypted as i64,
-                    a.data.len() as i64
-                ],
-            )
-            .ctx("saving an attachment")?;
-            let rowid = tx.last_insert_rowid();
-            let mut blob = tx
-                .blob_open(rusqlite::MAIN_DB, "attachments", "data", rowid, false)
-                .ctx("opening an attachment for writing")?;
-            use std::io::Write as _;
-            blob.write_all(&a.data).map_err(|e| StoreError::Sql {
-                context: "writing an attachment".into(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-            })?;
-        }
-        for h in &o.ciphertexts {
-            tx.execute("INSERT OR IGNORE INTO ciphertexts (sha256, message) VALUES (?1, ?2)", params![h, message])
-                .ctx("recording a ciphertext")?;
-        }
-        for (source, cert) in &o.certs {
-            let p = crate::openpgp::policy();
-            let addrs: Vec<String> = match cert.with_policy(&p, std::time::SystemTime::now()) {
-                Ok(vc) => vc.userids().filter_map(|u| crate::openpgp::uid_email(u.userid())).collect(),
-                Err(_) => continue,
-            };
-            let bytes = cert.to_vec().unwrap_or_default();
-            let t = now();
-            tx.execute(
-                "INSERT INTO certs (fingerprint, cert, addresses, source, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-                 ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen",
-                params![crate::openpgp::fpr_hex(&cert.fingerprint()), bytes, serde_json::to_string(&addrs).unwrap_or_default(), source, t],
-            )
-            .ctx("saving a certificate")?;
-        }
-        tx.commit().ctx("committing a report")?;
-        Ok(report_id)
+        tx.commit().ctx("committing reports")?;
+        Ok(ids)
     }
 
     fn merge_triage(&self, mut r: Report) -> Result<Report, StoreError> {
@@ -383,10 +258,152 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().ctx("comparing ciphertexts")
     }
 
+    pub fn has_report(&self, message: i64) -> Result<bool, StoreError> {
+        self.conn
+            .query_row("SELECT 1 FROM reports WHERE message = ?1", [message], |_| Ok(true))
+            .optional()
+            .map(|o| o.unwrap_or(false))
+            .ctx("looking up a report")
+    }
+
     pub fn report_count(&self) -> Result<u64, StoreError> {
         self.conn
             .query_row("SELECT count(*) FROM reports WHERE kind = 'report'", [], |r| r.get::<_, i64>(0))
             .map(|n| n as u64)
             .ctx("counting reports")
     }
+}
+
+/// Store what processing found for one message, inside `tx`.
+fn save_in(tx: &rusqlite::Transaction<'_>, message: i64, o: &Outcome) -> Result<Option<String>, StoreError> {
+    let existing: Option<Option<String>> = tx
+        .query_row("SELECT report_id FROM reports WHERE message = ?1", [message], |r| r.get(0))
+        .optional()
+        .ctx("looking up the report")?;
+    // A follow-up joins the conversation it answers (or names).
+    let mut thread: Option<String> = None;
+    if o.report.kind == "report" {
+        for mid in o.in_reply_to.iter().chain(o.references.iter()) {
+            let found: Option<String> = tx
+                .query_row(
+                    "SELECT coalesce(r.report_id, r.thread) FROM messages m JOIN reports r ON r.message = m.id
+                     WHERE m.message_id = ?1 AND m.id != ?2 AND coalesce(r.report_id, r.thread) IS NOT NULL LIMIT 1",
+                    params![mid.trim_matches(['<', '>']), message],
+                    |r| r.get(0),
+                )
+                .optional()
+                .ctx("threading")?;
+            if found.is_some() {
+                thread = found;
+                break;
+            }
+        }
+        if thread.is_none()
+            && let Some(s) = &o.report.subject
+            && let Some(m) = REPORT_ID.find(s)
+        {
+            let id = m.as_str().to_string();
+            let known: bool = tx
+                .query_row("SELECT 1 FROM reports WHERE report_id = ?1 AND message != ?2", params![id, message], |_| {
+                    Ok(true)
+                })
+                .optional()
+                .ctx("threading")?
+                .unwrap_or(false);
+            if known {
+                thread = Some(id);
+            }
+        }
+    }
+    let kind = if thread.is_some() { "follow-up" } else { o.report.kind.as_str() };
+    let report_id = if kind == "report" {
+        match existing.flatten() {
+            Some(id) => Some(id),
+            None => {
+                let year = o
+                    .report
+                    .received_at
+                    .as_deref()
+                    .and_then(|t| t.get(..4))
+                    .and_then(|y| y.parse::<i64>().ok())
+                    .unwrap_or(2026);
+                tx.execute(
+                    "INSERT INTO report_ids (year, last) VALUES (?1, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1",
+                    [year],
+                )
+                .ctx("numbering the report")?;
+                let n: i64 = tx
+                    .query_row("SELECT last FROM report_ids WHERE year = ?1", [year], |r| r.get(0))
+                    .ctx("numbering the report")?;
+                Some(format!("VR-{year}-{n:04}"))
+            }
+        }
+    } else {
+        None
+    };
+    let mut record = o.report.clone();
+    record.id = report_id.clone().unwrap_or_default();
+    let json = serde_json::to_string(&record).unwrap_or_default();
+    tx.execute(
+        "INSERT INTO reports (message, report_id, kind, thread, record, search_text, decrypted, received_at, processed_at, extractor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (message) DO UPDATE SET report_id = excluded.report_id, kind = excluded.kind, thread = excluded.thread,
+             record = excluded.record, search_text = excluded.search_text, decrypted = excluded.decrypted,
+             received_at = excluded.received_at, processed_at = excluded.processed_at, extractor = excluded.extractor",
+        params![message, report_id, kind, thread, json, o.text, o.decrypted, o.report.received_at, now(), EXTRACTOR_VERSION],
+    )
+    .ctx("saving the report")?;
+    if let Some(id) = &report_id {
+        tx.execute("INSERT INTO triage (report_id, state) VALUES (?1, 'new') ON CONFLICT (report_id) DO NOTHING", [id])
+            .ctx("creating triage data")?;
+    }
+    tx.execute("DELETE FROM attachments WHERE message = ?1", [message]).ctx("replacing attachments")?;
+    for (i, a) in o.attachments.iter().enumerate() {
+        // The data goes in through incremental blob I/O: a large attachment is not
+        // copied again into SQLite's bind buffer.
+        tx.execute(
+            "INSERT INTO attachments (message, idx, filename, content_type, size, sha256, encrypted, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, zeroblob(?8))",
+            params![
+                message,
+                i as i64,
+                a.meta.filename,
+                a.meta.content_type,
+                a.meta.size as i64,
+                a.meta.sha256,
+                a.meta.encrypted as i64,
+                a.data.len() as i64
+            ],
+        )
+        .ctx("saving an attachment")?;
+        let rowid = tx.last_insert_rowid();
+        let mut blob = tx
+            .blob_open(rusqlite::MAIN_DB, "attachments", "data", rowid, false)
+            .ctx("opening an attachment for writing")?;
+        use std::io::Write as _;
+        blob.write_all(&a.data).map_err(|e| StoreError::Sql {
+            context: "writing an attachment".into(),
+            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+        })?;
+    }
+    for h in &o.ciphertexts {
+        tx.execute("INSERT OR IGNORE INTO ciphertexts (sha256, message) VALUES (?1, ?2)", params![h, message])
+            .ctx("recording a ciphertext")?;
+    }
+    for (source, cert) in &o.certs {
+        let p = crate::openpgp::policy();
+        let addrs: Vec<String> = match cert.with_policy(&p, std::time::SystemTime::now()) {
+            Ok(vc) => vc.userids().filter_map(|u| crate::openpgp::uid_email(u.userid())).collect(),
+            Err(_) => continue,
+        };
+        let bytes = cert.to_vec().unwrap_or_default();
+        let t = now();
+        tx.execute(
+            "INSERT INTO certs (fingerprint, cert, addresses, source, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+             ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen",
+            params![crate::openpgp::fpr_hex(&cert.fingerprint()), bytes, serde_json::to_string(&addrs).unwrap_or_default(), source, t],
+        )
+        .ctx("saving a certificate")?;
+    }
+    Ok(report_id)
 }
