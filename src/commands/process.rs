@@ -48,8 +48,7 @@ pub fn run(ctx: &Ctx, cfg: &Config, store: &mut Store, which: Which) -> anyhow::
     for (n, &id) in ids.iter().enumerate() {
         // One raw message in memory at a time.
         let Some(p) = store.pending_one(id)? else { continue };
-        let outcome = process::process(&p.raw, &Keys { team: &team, known: &known }, p.received_at, &opts);
-        drop(p.raw);
+        let outcome = process::process_owned(p.raw, &Keys { team: &team, known: &known }, p.received_at, &opts);
         if outcome.report.kind == "not-a-report" {
             done.not_reports += 1;
         }

@@ -202,8 +202,11 @@ fn decrypt_unguarded(
     let checker = Checker { verify_with, now, signatures: Vec::new() };
     let helper = Helper { keys, checker, now, recipients: Vec::new(), used: None };
     let mut recipients_seen = Vec::new();
+    // We hold back all plaintext until the end ourselves (read_capped), so sequoia
+    // need not keep its own 25 MiB look-ahead copy.
     let decryptor = DecryptorBuilder::from_bytes(message)
         .map_err(|e| DecryptError::Integrity(e.to_string()))?
+        .buffer_size(64 * 1024)
         .with_policy(&p, now, helper);
     let mut decryptor = match decryptor {
         Ok(d) => d,

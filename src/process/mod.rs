@@ -480,28 +480,48 @@ fn signature_from(sigs: &[SigSeen], unsigned_content: bool, from: Option<&str>, 
 /// Process one raw message. Never panics: a bug or a parser panic on hostile input
 /// becomes a report that says processing failed, and the raw message stays stored.
 pub fn process(raw: &[u8], keys_: &Keys<'_>, received_at: Option<jiff::Timestamp>, opts: &Options) -> Outcome {
-    match crate::openpgp::guard(|| process_unguarded(raw, keys_, received_at, opts)) {
-        Ok(o) => o,
-        Err(e) => {
-            let mut out = Outcome::default();
-            out.report.state = "new".into();
-            out.report.kind = "report".into();
-            out.report.received_at = received_at.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
-            out.report.notes.push(format!("not processed: {e}"));
-            out
+    crate::openpgp::guard(|| process_unguarded(raw, keys_, received_at, opts))
+        .unwrap_or_else(|e| failed_outcome(e, received_at))
+}
+
+/// [`process`] for a message the caller no longer needs: the raw bytes are freed
+/// as soon as the MIME tree is built, before decryption (large attachments).
+pub fn process_owned(raw: Vec<u8>, keys_: &Keys<'_>, received_at: Option<jiff::Timestamp>, opts: &Options) -> Outcome {
+    let result = crate::openpgp::guard(move || match parse_stage(&raw, received_at, opts) {
+        Ok(mail) => {
+            drop(raw);
+            process_mail(mail, keys_, received_at, opts)
         }
-    }
+        Err(out) => *out,
+    });
+    result.unwrap_or_else(|e| failed_outcome(e, received_at))
+}
+
+fn failed_outcome(e: String, received_at: Option<jiff::Timestamp>) -> Outcome {
+    let mut out = Outcome::default();
+    out.report.state = "new".into();
+    out.report.kind = "report".into();
+    out.report.received_at = received_at.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+    out.report.notes.push(format!("not processed: {e}"));
+    out
 }
 
 fn process_unguarded(raw: &[u8], keys_: &Keys<'_>, received_at: Option<jiff::Timestamp>, opts: &Options) -> Outcome {
-    let now = SystemTime::now();
+    match parse_stage(raw, received_at, opts) {
+        Ok(mail) => process_mail(mail, keys_, received_at, opts),
+        Err(out) => *out,
+    }
+}
+
+/// The MIME tree, or (when the message is beyond parsing) the report that says why.
+fn parse_stage(raw: &[u8], received_at: Option<jiff::Timestamp>, opts: &Options) -> Result<Mail, Box<Outcome>> {
     let mut out = Outcome::default();
     let r = &mut out.report;
     r.state = "new".into();
     r.kind = "report".into();
     r.received_at = received_at.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
-    let mail = match mime::parse(raw, &opts.mime) {
-        Ok(m) => m,
+    match mime::parse(raw, &opts.mime) {
+        Ok(m) => Ok(m),
         Err(e) => {
             r.notes.push(format!("not processed: {e}"));
             r.encryption = Encryption { status: "plaintext".into(), format: "none".into(), error: None };
@@ -515,9 +535,18 @@ fn process_unguarded(raw: &[u8], keys_: &Keys<'_>, received_at: Option<jiff::Tim
                     address: f.and_then(|a| a.address()).map(|s| s.to_ascii_lowercase()),
                 };
             }
-            return out;
+            Err(Box::new(out))
         }
-    };
+    }
+}
+
+fn process_mail(mail: Mail, keys_: &Keys<'_>, received_at: Option<jiff::Timestamp>, opts: &Options) -> Outcome {
+    let now = SystemTime::now();
+    let mut out = Outcome::default();
+    let r = &mut out.report;
+    r.state = "new".into();
+    r.kind = "report".into();
+    r.received_at = received_at.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
     r.message_id = mail.message_id.clone();
     r.from = Party { name: mail.from_name.clone(), address: mail.from_address.clone() };
     r.subject = mail.subject.clone();

@@ -156,11 +156,11 @@ fn insert_message(tx: &rusqlite::Transaction<'_>, m: &Incoming<'_>) -> Result<(i
     tx.execute(
         "INSERT INTO messages (sha256, content_key, raw, size, status, reason, message_id,
                                from_header, subject, date_header, internaldate, flags, source, stored_at)
-         VALUES (?1, ?2, ?3, ?4, 'stored', NULL, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         VALUES (?1, ?2, zeroblob(?3), ?4, 'stored', NULL, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             &sha[..],
             &key[..],
-            m.raw,
+            m.raw.len() as i64,
             m.size as i64,
             s.message_id,
             s.from,
@@ -173,7 +173,19 @@ fn insert_message(tx: &rusqlite::Transaction<'_>, m: &Incoming<'_>) -> Result<(i
         ],
     )
     .ctx("storing a message")?;
-    Ok((tx.last_insert_rowid(), true))
+    let id = tx.last_insert_rowid();
+    // The bytes go in through blob I/O: a large message is not copied again into
+    // SQLite's bind buffer.
+    if !m.raw.is_empty() {
+        let mut blob =
+            tx.blob_open(rusqlite::MAIN_DB, "messages", "raw", id, false).ctx("opening a message for writing")?;
+        use std::io::Write as _;
+        blob.write_all(m.raw).map_err(|e| StoreError::Sql {
+            context: "writing a message".into(),
+            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+        })?;
+    }
+    Ok((id, true))
 }
 
 fn add_location(
