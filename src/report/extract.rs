@@ -275,7 +275,9 @@ fn lookup_norm(n: &str) -> Option<Key> {
         return Some(*k);
     }
     // "Steps to Reproduce (detailed)", "Impact on users": a known heading and a tail.
-    if n.len() > 64 {
+    static FIRST_WORDS: LazyLock<std::collections::HashSet<&'static str>> =
+        LazyLock::new(|| SYNONYMS.iter().filter_map(|(k, _)| k.split(' ').next()).collect());
+    if n.len() > 64 || !n.split(' ').next().is_some_and(|w| FIRST_WORDS.contains(w)) {
         return None;
     }
     SYNONYMS
@@ -296,8 +298,6 @@ macro_rules! re {
 re!(MD_HEADING, r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$");
 re!(BOLD_LINE, r"^\s*(?:\*\*|__|\*|_)([^*_]{1,60}?)(?::)?(?:\*\*|__|\*|_)\s*(?::)?\s*(.*)$");
 re!(BRACKET, r"^\s*[【\[]([^】\]]{1,60})[】\]]\s*:?\s*(.*)$");
-re!(LABEL_LINE, r"^\s*([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9 /()\-']{0,45}?)\s*:\s*(.*)$");
-re!(NUMBERED, r"^\s*(?:\d{1,2}|[IVX]{1,4})[.)]\s+(.{1,60}?)\s*:?\s*$");
 re!(UNDERLINE, r"^\s*(?:-{3,}|={3,})\s*$");
 re!(CVE, r"(?i)\bCVE-(\d{4})-(\d{4,7})\b");
 re!(CWE, r"(?i)\bCWE[\s:_-]*(\d{1,4})\b");
@@ -615,20 +615,29 @@ fn heading(line: &str, prev: Option<&str>, next: Option<&str>, in_code: bool) ->
     {
         return Some((line.trim().trim_end_matches(':').to_string(), String::new()));
     }
-    if (first.is_ascii_digit() || "IVX".contains(first))
-        && let Some(c) = NUMBERED.captures(line)
-    {
-        let h = c[1].trim().trim_end_matches(':');
-        if lookup(h).is_some() {
-            return Some((h.to_string(), String::new()));
+    // "1. Summary", "2) Impact", "IV. Remediation" (by hand: this runs on every step line).
+    if first.is_ascii_digit() || "IVX".contains(first) {
+        let t = line.trim_start();
+        let num_len = t.chars().take_while(|c| c.is_ascii_digit() || "IVX".contains(*c)).count();
+        let rest = &t[num_len..];
+        if (1..=4).contains(&num_len) && rest.starts_with(['.', ')']) {
+            let h = rest[1..].trim().trim_end_matches(':').trim();
+            if !h.is_empty() && h.len() <= 60 && lookup(h).is_some() {
+                return Some((h.to_string(), String::new()));
+            }
         }
     }
-    if line.contains(':')
-        && let Some(c) = LABEL_LINE.captures(line)
-    {
-        let h = c[1].trim();
-        if lookup(h).is_some() && !line.trim_start().starts_with(['-', '*', '+']) {
-            return Some((h.to_string(), c[2].trim().to_string()));
+    // "Label: value", parsed by hand (this runs on every line with a colon).
+    if let Some((label, value)) = line.split_once(':') {
+        let h = label.trim();
+        let ok = !h.is_empty()
+            && h.len() <= 46
+            && h.chars().next().is_some_and(char::is_alphabetic)
+            && h.chars().all(|c| c.is_alphanumeric() || " /()-'".contains(c))
+            && !line.trim_start().starts_with(['-', '*', '+'])
+            && !value.starts_with("//");
+        if ok && lookup(h).is_some() {
+            return Some((h.to_string(), value.trim().to_string()));
         }
     }
     None
@@ -774,7 +783,10 @@ fn disclosure(text: &str, section: Option<&str>, received: Option<jiff::Timestam
     if let Some(s) = section {
         candidates.push(s.to_string());
     }
-    for sentence in text.split(['.', '\n']) {
+    let lower = text.to_lowercase();
+    let speaks_of_it =
+        ["disclos", "publish", "go public", "embargo", "veröffentlich", "divulg"].iter().any(|w| lower.contains(w));
+    for sentence in text.split(['.', '\n']).filter(|_| speaks_of_it) {
         let l = sentence.to_lowercase();
         if ["disclos", "publish", "go public", "embargo", "public disclosure", "veröffentlich", "divulg"]
             .iter()
@@ -857,7 +869,7 @@ fn credit(text: &str, credit_section: Option<&str>, fields: &mut Reporter) {
         .any(|w| l.contains(w))
     };
     if scope.as_deref().is_some_and(|s| anon_in(s) || s.trim() == "anonymous" || s.trim() == "none")
-        || lower_all.lines().any(|l| anon_in(l) && context(l))
+        || (anon_in(&lower_all) && lower_all.lines().any(|l| anon_in(l) && context(l)))
     {
         fields.credit = Some("anonymous".into());
         return;
@@ -986,14 +998,16 @@ pub fn extract(input: &Input<'_>) -> Fields {
     let everything = format!("{}\n{}", input.subject.unwrap_or(""), plain);
     // Identifiers.
     let mut seen = std::collections::BTreeSet::new();
-    for c in CVE.captures_iter(&everything) {
-        let id = format!("CVE-{}-{}", &c[1], &c[2]);
+    for m in CVE.find_iter(&everything) {
+        let id = m.as_str().to_ascii_uppercase();
         if seen.insert(id.clone()) {
             f.cve.push(id);
         }
     }
-    for c in CWE.captures_iter(&everything) {
-        let id = format!("CWE-{}", c[1].trim_start_matches('0'));
+    for m in CWE.find_iter(&everything) {
+        let digits: String =
+            m.as_str().chars().rev().take_while(char::is_ascii_digit).collect::<Vec<_>>().into_iter().rev().collect();
+        let id = format!("CWE-{}", digits.trim_start_matches('0'));
         if seen.insert(id.clone()) {
             f.cwe.push(id);
         }
