@@ -39,6 +39,9 @@ pub struct Config {
     pub imap: Option<ImapConfig>,
     #[serde(default)]
     pub store: StoreConfig,
+    /// Looking up reporters' keys on the network: off unless configured.
+    #[serde(default)]
+    pub lookup: LookupConfig,
     /// The response policy; the built-in preset when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Policy>,
@@ -219,6 +222,32 @@ fn default_max_message() -> ByteSize {
 }
 fn default_timeout() -> u64 {
     60
+}
+
+/// `[lookup]`: finding a reporter's certificate by the From address.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LookupConfig {
+    /// Ask the reporter's domain's Web Key Directory.
+    #[serde(default)]
+    pub wkd: bool,
+    /// WKD URL templates tried in order ({local}, {hash}, {domain}); default: the
+    /// advanced then the direct method.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wkd_urls: Vec<String>,
+    /// A keyserver URL template with {email}, e.g. https://keys.openpgp.org/vks/v1/by-email/{email}.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyserver_url: Option<String>,
+    /// Trust this CA (PEM) in addition to the system roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+}
+
+impl LookupConfig {
+    pub fn enabled(&self) -> bool {
+        self.wkd || self.keyserver_url.is_some()
+    }
 }
 
 /// `[store]`: the local encrypted store.

@@ -10,6 +10,7 @@ mod init;
 mod key;
 mod list;
 mod lock;
+mod lookup;
 mod man;
 mod messages;
 pub mod process;

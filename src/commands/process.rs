@@ -42,13 +42,38 @@ pub fn run(ctx: &Ctx, cfg: &Config, store: &mut Store, which: Which) -> anyhow::
     let opts = Options::default();
     let ids = first;
     let mut known = store.known_certs()?;
+    let mut known_addrs = addresses(&known);
+    let mut looked_up = std::collections::BTreeSet::new();
     // Save in groups (one commit each), bounded in count and in bytes held.
     let mut group: Vec<(i64, process::Outcome)> = Vec::new();
     let mut held = 0usize;
     for (n, &id) in ids.iter().enumerate() {
         // One raw message in memory at a time.
         let Some(p) = store.pending_one(id)? else { continue };
-        let outcome = process::process_owned(p.raw, &Keys { team: &team, known: &known }, p.received_at, &opts);
+        let received_at = p.received_at;
+        let mut outcome = process::process_owned(p.raw, &Keys { team: &team, known: &known }, received_at, &opts);
+        // No certificate for the sender yet: ask the network, when configured.
+        if cfg.lookup.enabled()
+            && outcome.report.kind == "report"
+            && outcome.certs.is_empty()
+            && let Some(addr) = outcome.report.from.address.clone()
+            && !known_addrs.contains(&addr)
+            && looked_up.insert(addr.clone())
+        {
+            match super::lookup::find(&cfg.lookup, &addr) {
+                Ok(Some((source, cert))) => {
+                    store.add_cert(&source, &cert)?;
+                    known = store.known_certs()?;
+                    known_addrs = addresses(&known);
+                    if let Some(p) = store.pending_one(id)? {
+                        outcome =
+                            process::process_owned(p.raw, &Keys { team: &team, known: &known }, received_at, &opts);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => ctx.note(&format!("key lookup for {}: {e}", crate::term::sanitize(&addr, false))),
+            }
+        }
         if outcome.report.kind == "not-a-report" {
             done.not_reports += 1;
         }
@@ -74,6 +99,7 @@ pub fn run(ctx: &Ctx, cfg: &Config, store: &mut Store, which: Which) -> anyhow::
             held = 0;
             if found_certs {
                 known = store.known_certs()?;
+                known_addrs = addresses(&known);
             }
         }
     }
@@ -100,4 +126,14 @@ pub fn summary(p: &Processed) -> String {
         s.push_str(&format!(", {} waiting for the key", p.waiting));
     }
     s
+}
+
+/// The addresses of the valid user IDs of `certs`.
+fn addresses(certs: &[sequoia_openpgp::Cert]) -> std::collections::BTreeSet<String> {
+    let p = crate::openpgp::policy();
+    certs
+        .iter()
+        .filter_map(|c| c.with_policy(&p, std::time::SystemTime::now()).ok())
+        .flat_map(|vc| vc.userids().filter_map(|u| crate::openpgp::uid_email(u.userid())).collect::<Vec<_>>())
+        .collect()
 }

@@ -2,6 +2,7 @@
 //!
 //! Certificates are always verified; no credential is sent before TLS is up.
 
+pub mod https;
 pub mod imap;
 pub mod import;
 pub mod mime;

@@ -391,19 +391,38 @@ fn save_in(tx: &rusqlite::Transaction<'_>, message: i64, o: &Outcome) -> Result<
             .ctx("recording a ciphertext")?;
     }
     for (source, cert) in &o.certs {
-        let p = crate::openpgp::policy();
-        let addrs: Vec<String> = match cert.with_policy(&p, std::time::SystemTime::now()) {
-            Ok(vc) => vc.userids().filter_map(|u| crate::openpgp::uid_email(u.userid())).collect(),
-            Err(_) => continue,
-        };
-        let bytes = cert.to_vec().unwrap_or_default();
-        let t = now();
-        tx.execute(
-            "INSERT INTO certs (fingerprint, cert, addresses, source, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-             ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen",
-            params![crate::openpgp::fpr_hex(&cert.fingerprint()), bytes, serde_json::to_string(&addrs).unwrap_or_default(), source, t],
-        )
-        .ctx("saving a certificate")?;
+        upsert_cert(tx, source, cert)?;
     }
     Ok(report_id)
+}
+
+/// Keep a reporter's certificate (its valid user IDs' addresses recorded).
+fn upsert_cert(tx: &rusqlite::Connection, source: &str, cert: &Cert) -> Result<bool, StoreError> {
+    let p = crate::openpgp::policy();
+    let addrs: Vec<String> = match cert.with_policy(&p, std::time::SystemTime::now()) {
+        Ok(vc) => vc.userids().filter_map(|u| crate::openpgp::uid_email(u.userid())).collect(),
+        Err(_) => return Ok(false),
+    };
+    let bytes = cert.to_vec().unwrap_or_default();
+    let t = now();
+    tx.execute(
+        "INSERT INTO certs (fingerprint, cert, addresses, source, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+         ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen",
+        params![
+            crate::openpgp::fpr_hex(&cert.fingerprint()),
+            bytes,
+            serde_json::to_string(&addrs).unwrap_or_default(),
+            source,
+            t
+        ],
+    )
+    .ctx("saving a certificate")?;
+    Ok(true)
+}
+
+impl Store {
+    /// Add a certificate found elsewhere (WKD, a keyserver).
+    pub fn add_cert(&mut self, source: &str, cert: &Cert) -> Result<bool, StoreError> {
+        upsert_cert(&self.conn, source, cert)
+    }
 }

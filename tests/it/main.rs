@@ -18,5 +18,6 @@ mod init;
 mod interop;
 mod key_check;
 mod key_lifecycle;
+mod lookup;
 mod reports;
 mod secrets;
