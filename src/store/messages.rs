@@ -174,6 +174,7 @@ fn insert_message(tx: &rusqlite::Transaction<'_>, m: &Incoming<'_>) -> Result<(i
     )
     .ctx("storing a message")?;
     let id = tx.last_insert_rowid();
+    tx.execute("INSERT INTO unprocessed (message) VALUES (?1)", [id]).ctx("queueing a message for processing")?;
     // The bytes go in through blob I/O: a large message is not copied again into
     // SQLite's bind buffer.
     if !m.raw.is_empty() {

@@ -124,6 +124,18 @@ const MIGRATIONS: &[(&str, &str)] = &[
     CREATE INDEX messages_status ON messages (status, id);
     ",
     ),
+    (
+        "0004 unprocessed messages",
+        "
+    -- Messages stored but not yet turned into reports: finding them costs what is
+    -- new, not what the store holds.
+    CREATE TABLE unprocessed (
+        message       INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE
+    ) STRICT;
+    INSERT INTO unprocessed (message)
+        SELECT id FROM messages WHERE status = 'stored' AND id NOT IN (SELECT message FROM reports);
+    ",
+    ),
 ];
 
 pub fn run(store: &mut Store) -> Result<(), StoreError> {

@@ -67,9 +67,7 @@ impl Store {
         let sql = if all {
             "SELECT m.id FROM messages m WHERE m.status = 'stored' ORDER BY m.id LIMIT ?1"
         } else {
-            "SELECT m.id FROM messages m
-             WHERE m.status = 'stored' AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.message = m.id)
-             ORDER BY m.id LIMIT ?1"
+            "SELECT message FROM unprocessed ORDER BY message LIMIT ?1"
         };
         let mut st = self.conn.prepare(sql).ctx("listing messages to process")?;
         let rows =
@@ -316,6 +314,7 @@ fn save_in(tx: &rusqlite::Transaction<'_>, message: i64, o: &Outcome) -> Result<
         }
     }
     let kind = if thread.is_some() { "follow-up" } else { o.report.kind.as_str() };
+    tx.execute("DELETE FROM unprocessed WHERE message = ?1", [message]).ctx("dequeueing a message")?;
     let report_id = if kind == "report" {
         match existing.flatten() {
             Some(id) => Some(id),
@@ -350,7 +349,19 @@ fn save_in(tx: &rusqlite::Transaction<'_>, message: i64, o: &Outcome) -> Result<
          ON CONFLICT (message) DO UPDATE SET report_id = excluded.report_id, kind = excluded.kind, thread = excluded.thread,
              record = excluded.record, search_text = excluded.search_text, decrypted = excluded.decrypted,
              received_at = excluded.received_at, processed_at = excluded.processed_at, extractor = excluded.extractor",
-        params![message, report_id, kind, thread, json, o.text, o.decrypted, o.report.received_at, now(), EXTRACTOR_VERSION],
+        params![
+            message,
+            report_id,
+            kind,
+            thread,
+            json,
+            // A report's text lives in its fields; a follow-up's text is shown in the conversation.
+            if kind == "report" { "" } else { o.text.as_str() },
+            o.decrypted,
+            o.report.received_at,
+            now(),
+            EXTRACTOR_VERSION
+        ],
     )
     .ctx("saving the report")?;
     if let Some(id) = &report_id {
