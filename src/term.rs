@@ -55,6 +55,16 @@ pub fn sanitize(s: &str, keep_newlines: bool) -> String {
     out
 }
 
+/// At most `n` characters, an ellipsis marking a cut (for table columns).
+pub fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
 /// A file name that is safe to create inside a chosen directory: no path
 /// separators or `..`, no controls or NUL, no leading dot, at most 100 characters.
 pub fn safe_file_name(name: &str) -> String {

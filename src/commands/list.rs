@@ -5,16 +5,7 @@ use serde_json::json;
 use super::Ctx;
 use crate::cli::ListArgs;
 use crate::output::Output;
-use crate::term::UntrustedLine;
-
-fn cut(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        return s.to_string();
-    }
-    let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-    t.push('…');
-    t
-}
+use crate::term::{UntrustedLine, cut};
 
 pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
     let cfg = ctx.config()?;

@@ -5,17 +5,7 @@ use serde_json::json;
 use super::Ctx;
 use crate::cli::MessagesArgs;
 use crate::output::Output;
-use crate::term::UntrustedLine;
-
-fn cut(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
+use crate::term::{UntrustedLine, cut};
 
 pub fn run(ctx: &Ctx, _a: MessagesArgs) -> anyhow::Result<Output> {
     let cfg = ctx.config()?;

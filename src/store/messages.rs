@@ -189,6 +189,22 @@ fn insert_message(tx: &rusqlite::Transaction<'_>, m: &Incoming<'_>) -> Result<(i
     Ok((id, true))
 }
 
+/// The message stored at a mailbox/UIDVALIDITY/UID, if any.
+fn location_message(
+    tx: &rusqlite::Transaction<'_>,
+    mailbox: &str,
+    uidvalidity: u32,
+    uid: u32,
+) -> Result<Option<i64>, StoreError> {
+    tx.query_row(
+        "SELECT message FROM locations WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3",
+        params![mailbox, uidvalidity, uid],
+        |r| r.get(0),
+    )
+    .optional()
+    .ctx("looking up a location")
+}
+
 fn add_location(
     tx: &rusqlite::Transaction<'_>,
     message: i64,
@@ -231,14 +247,7 @@ impl Store {
             match item {
                 FetchedItem::Message { uid, msg } => {
                     let (id, new) = insert_message(&tx, msg)?;
-                    let before: Option<i64> = tx
-                        .query_row(
-                            "SELECT message FROM locations WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3",
-                            params![mailbox, uidvalidity, uid],
-                            |r| r.get(0),
-                        )
-                        .optional()
-                        .ctx("looking for a placeholder")?;
+                    let before = location_message(&tx, mailbox, uidvalidity, *uid)?;
                     add_location(&tx, id, mailbox, uidvalidity, *uid, msg.size)?;
                     // A placeholder for this UID, now fetched in full, is replaced.
                     if let Some(old) = before.filter(|&old| old != id) {
@@ -252,14 +261,7 @@ impl Store {
                     }
                 }
                 FetchedItem::Oversize { uid, size, reason } => {
-                    let known: Option<i64> = tx
-                        .query_row(
-                            "SELECT message FROM locations WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3",
-                            params![mailbox, uidvalidity, uid],
-                            |r| r.get(0),
-                        )
-                        .optional()
-                        .ctx("looking for a placeholder")?;
+                    let known = location_message(&tx, mailbox, uidvalidity, *uid)?;
                     if known.is_none() {
                         tx.execute(
                             "INSERT INTO messages (size, status, reason, flags, source, stored_at)
