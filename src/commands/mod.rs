@@ -100,7 +100,22 @@ impl Ctx {
     }
 
     /// Every team key (current first, then retired), unlocked, for decryption.
+    ///
+    /// Cached, like the store key, in the kernel keyring for `[store] cache_seconds`
+    /// (the passphrase's key derivation is the slow part of a run); `vulnmail lock`
+    /// forgets it. The cache is bound to the current key's fingerprint.
     pub fn unlocked_keys(&self, cfg: &Config) -> anyhow::Result<Vec<Cert>> {
+        use sequoia_openpgp::serialize::SerializeInto;
+        let dir = &self.paths.data_dir;
+        let current = self.keystore().load_public().ok().map(|c| c.fingerprint());
+        if cfg.store.cache_seconds > 0
+            && let Some(bytes) = store_key::cache_get(dir, "team")
+            && let Ok(certs) = keys::parse_certs(&bytes)
+            && certs.first().map(|c| c.fingerprint()) == current
+            && certs.iter().all(|c| !keys::is_protected(c))
+        {
+            return Ok(certs);
+        }
         let mut out = vec![self.unlocked_key(cfg)?];
         let pw = self.passphrase(cfg).ok().flatten();
         for old in self.keystore().retired()? {
@@ -108,6 +123,15 @@ impl Ctx {
             if let Ok(k) = keys::unlock(&old, pw.as_ref()) {
                 out.push(k);
             }
+        }
+        if cfg.store.cache_seconds > 0 {
+            let mut bytes = zeroize::Zeroizing::new(Vec::new());
+            for c in &out {
+                if let Ok(b) = c.as_tsk().to_vec() {
+                    bytes.extend_from_slice(&b);
+                }
+            }
+            store_key::cache_put(dir, "team", &bytes, cfg.store.cache_seconds);
         }
         Ok(out)
     }

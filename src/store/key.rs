@@ -68,40 +68,30 @@ pub fn unwrap(data_dir: &Path, keys: &[Cert], now: SystemTime) -> Result<StoreKe
     Ok(StoreKey(k))
 }
 
-/// The kernel keyring description for this data directory's store key.
-fn description(data_dir: &Path) -> String {
+/// The kernel keyring description of something cached for this data directory.
+fn description(data_dir: &Path, what: &str) -> String {
     let canon = data_dir.canonicalize().unwrap_or_else(|_| data_dir.to_path_buf());
     let h = Sha256::digest(canon.as_os_str().as_encoded_bytes());
-    format!("vulnmail:store:{}", super::hex(&h[..12]))
+    format!("vulnmail:{what}:{}", super::hex(&h[..12]))
 }
 
-/// The cached key, when the kernel keyring has one for this store.
-pub fn cached(data_dir: &Path) -> Option<StoreKey> {
+/// Bytes cached in the kernel's user keyring under `what`, if any.
+pub fn cache_get(data_dir: &Path, what: &str) -> Option<Zeroizing<Vec<u8>>> {
     use linux_keyutils::{KeyRing, KeyRingIdentifier};
     let ring = KeyRing::from_special_id(KeyRingIdentifier::User, false).ok()?;
-    let key = ring.search(&description(data_dir)).ok()?;
-    let bytes = Zeroizing::new(key.read_to_vec().ok()?);
-    if bytes.len() != 32 {
-        return None;
-    }
-    let mut k = Zeroizing::new([0u8; 32]);
-    k.copy_from_slice(&bytes);
-    Some(StoreKey(k))
+    let key = ring.search(&description(data_dir, what)).ok()?;
+    key.read_to_vec().ok().map(Zeroizing::new)
 }
 
-/// Cache the key for `seconds`; false when the kernel keyring refused.
-pub fn cache(data_dir: &Path, key: &StoreKey, seconds: u32) -> bool {
+/// Cache `bytes` for `seconds`, readable only by this user; false when the kernel
+/// keyring refused (some containers forbid it).
+pub fn cache_put(data_dir: &Path, what: &str, bytes: &[u8], seconds: u32) -> bool {
     use linux_keyutils::{KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
     if seconds == 0 {
         return false;
     }
-    let Ok(ring) = KeyRing::from_special_id(KeyRingIdentifier::User, false) else {
-        return false;
-    };
-    let Ok(k) = ring.add_key(&description(data_dir), key.0.as_ref()) else {
-        return false;
-    };
-    // Only processes of this user may read it; gone after the timeout.
+    let Ok(ring) = KeyRing::from_special_id(KeyRingIdentifier::User, false) else { return false };
+    let Ok(k) = ring.add_key(&description(data_dir, what), bytes) else { return false };
     let perms = KeyPermissionsBuilder::builder()
         .posessor(Permission::ALL)
         .user(Permission::VIEW | Permission::READ | Permission::SEARCH | Permission::WRITE | Permission::SETATTR)
@@ -110,14 +100,35 @@ pub fn cache(data_dir: &Path, key: &StoreKey, seconds: u32) -> bool {
     k.set_timeout(seconds as usize).is_ok()
 }
 
-/// Forget the cached key. True when one was there.
-pub fn forget(data_dir: &Path) -> bool {
+/// Forget what is cached under `what`. True when something was there.
+pub fn cache_forget(data_dir: &Path, what: &str) -> bool {
     use linux_keyutils::{KeyRing, KeyRingIdentifier};
-    let Ok(ring) = KeyRing::from_special_id(KeyRingIdentifier::User, false) else {
-        return false;
-    };
-    match ring.search(&description(data_dir)) {
+    let Ok(ring) = KeyRing::from_special_id(KeyRingIdentifier::User, false) else { return false };
+    match ring.search(&description(data_dir, what)) {
         Ok(k) => k.invalidate().is_ok(),
         Err(_) => false,
     }
+}
+
+/// The cached store key, when the kernel keyring has one for this store.
+pub fn cached(data_dir: &Path) -> Option<StoreKey> {
+    let bytes = cache_get(data_dir, "store")?;
+    if bytes.len() != 32 {
+        return None;
+    }
+    let mut k = Zeroizing::new([0u8; 32]);
+    k.copy_from_slice(&bytes);
+    Some(StoreKey(k))
+}
+
+/// Cache the store key for `seconds`.
+pub fn cache(data_dir: &Path, key: &StoreKey, seconds: u32) -> bool {
+    cache_put(data_dir, "store", key.0.as_ref(), seconds)
+}
+
+/// Forget the cached store key and unlocked team keys. True when anything was there.
+pub fn forget(data_dir: &Path) -> bool {
+    let a = cache_forget(data_dir, "store");
+    let b = cache_forget(data_dir, "team");
+    a || b
 }
