@@ -151,22 +151,28 @@ fn unfold(v: &str) -> String {
 /// A cheap look at boundary nesting before mail-parser sees the message, so a
 /// thousand-deep multipart is refused without being parsed.
 fn precheck_depth(raw: &[u8], limits: &Limits) -> Result<(), MimeError> {
+    // Bytes, not text: hostile input need not be UTF-8, and no slice may split a char.
+    let lower = raw[..raw.len().min(8 * 1024 * 1024)].to_ascii_lowercase();
+    let needle = b"content-type:";
     let mut depth = 0usize;
-    let text = String::from_utf8_lossy(&raw[..raw.len().min(8 * 1024 * 1024)]);
-    let lower = text.to_ascii_lowercase();
     let mut start = 0;
-    while let Some(i) = lower[start..].find("content-type:") {
+    while let Some(i) = find(&lower[start..], needle) {
         let at = start + i;
-        let line_end = lower[at..].find("\n\n").map(|e| at + e).unwrap_or(lower.len()).min(at + 400);
-        if lower[at..line_end].contains("multipart/") {
+        let window = &lower[at..(at + 400).min(lower.len())];
+        let end = find(window, b"\n\n").or_else(|| find(window, b"\r\n\r\n")).unwrap_or(window.len());
+        if find(&window[..end], b"multipart/").is_some() {
             depth += 1;
             if depth > limits.max_depth * 4 {
                 return Err(MimeError::TooDeep(limits.max_depth));
             }
         }
-        start = at + 13;
+        start = at + needle.len();
     }
     Ok(())
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn build(msg: &mut mail_parser::Message<'_>, root_id: usize, raw: &[u8], limits: &Limits) -> Result<Part, MimeError> {

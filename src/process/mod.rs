@@ -137,7 +137,7 @@ fn is_text_like(name: Option<&str>, ctype: &str, data: &[u8]) -> bool {
 
 fn strip_pgp_suffix(name: &str) -> String {
     for s in [".pgp", ".gpg", ".asc"] {
-        if name.to_lowercase().ends_with(s) && name.len() > s.len() {
+        if name.to_ascii_lowercase().ends_with(s) && name.len() > s.len() {
             return name[..name.len() - s.len()].to_string();
         }
     }

@@ -1222,8 +1222,9 @@ fn component_from_title(title: &str, vtype: Option<&str>) -> Option<String> {
         }
     }
     if let Some(v) = vtype {
-        let lower = t.to_lowercase();
-        if let Some(pos) = lower.find(&v.to_lowercase()) {
+        // ASCII lower-casing keeps byte offsets, so `pos` indexes `t` too.
+        let lower = t.to_ascii_lowercase();
+        if let Some(pos) = lower.find(&v.to_ascii_lowercase()) {
             let before = t[..pos].trim().trim_end_matches([':', '-', '–']).trim();
             if !before.is_empty() && before.split_whitespace().count() <= 6 {
                 return Some(before.to_string());
