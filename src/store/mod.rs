@@ -71,6 +71,8 @@ impl Store {
                 .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: io_sql(e) })?;
         }
         let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        // SQLCipher's own log lines would go to stderr; vulnmail reports errors itself.
+        let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
         // A raw key (x'…') skips SQLCipher's PBKDF2: the key is already random.
         let hex = Zeroizing::new(hex(key));
         conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex.as_str())).ctx("setting the store key")?;
