@@ -70,11 +70,7 @@ pub fn run(ctx: &Ctx, a: InitArgs) -> anyhow::Result<Output> {
     cfg.key.passphrase = source.clone();
     let passphrase = match (&new_passphrase, &source) {
         (Some(p), _) => Some(p.clone()),
-        (None, Some(src)) => {
-            let s = secrets::resolve("the key passphrase", src, ctx.interaction())
-                .with_context(|| format!("cannot get the key passphrase from {}", secrets::describe(src)))?;
-            Some(Password::from(s.expose()))
-        }
+        (None, Some(src)) => Some(super::resolve_passphrase(src, ctx.interaction())?),
         (None, None) => None,
     };
 

@@ -10,27 +10,15 @@ use crate::mail::https;
 use crate::openpgp::{keys, policy, uid_email};
 use crate::publish::wkd;
 
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// The URLs to try for `address`, in order.
 pub fn urls(cfg: &LookupConfig, address: &str) -> Vec<String> {
     let Some((local, domain)) = address.rsplit_once('@') else { return Vec::new() };
     let domain = domain.to_ascii_lowercase();
     let fill = |t: &str| {
-        t.replace("{local}", &percent(local))
+        t.replace("{local}", &wkd::percent_encode(local))
             .replace("{hash}", &wkd::hash_local_part(local))
             .replace("{domain}", &domain)
-            .replace("{email}", &percent(address))
+            .replace("{email}", &wkd::percent_encode(address))
     };
     let mut out = Vec::new();
     if cfg.wkd {

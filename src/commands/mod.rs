@@ -72,9 +72,7 @@ impl Ctx {
         let Some(src) = &cfg.key.passphrase else {
             return Ok(None);
         };
-        let s = secret_sources::resolve("the key passphrase", src, self.interaction())
-            .with_context(|| format!("cannot get the key passphrase from {}", secret_sources::describe(src)))?;
-        Ok(Some(Password::from(s.expose())))
+        Ok(Some(resolve_passphrase(src, self.interaction())?))
     }
 
     /// The team key with its secrets decrypted, in memory only.
@@ -288,6 +286,13 @@ fn is_user_error(err: &anyhow::Error) -> bool {
                 )
             )
     })
+}
+
+/// The key passphrase from `src`, with the source named when it cannot be read.
+pub fn resolve_passphrase(src: &SecretSource, interaction: Interaction) -> anyhow::Result<Password> {
+    let s = secret_sources::resolve("the key passphrase", src, interaction)
+        .with_context(|| format!("cannot get the key passphrase from {}", secret_sources::describe(src)))?;
+    Ok(Password::from(s.expose()))
 }
 
 /// The passphrase source named by `--passphrase-*` flags, if any.

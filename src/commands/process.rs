@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, cfg: &Config, store: &mut Store, which: Which) -> anyhow::
     // Save in groups (one commit each), bounded in count and in bytes held.
     let mut group: Vec<(i64, process::Outcome)> = Vec::new();
     let mut held = 0usize;
-    for (n, &id) in ids.iter().enumerate() {
+    for &id in &ids {
         // One raw message in memory at a time.
         let Some(p) = store.pending_one(id)? else { continue };
         let received_at = p.received_at;
@@ -86,16 +86,8 @@ pub fn run(ctx: &Ctx, cfg: &Config, store: &mut Store, which: Which) -> anyhow::
         let found_certs = !outcome.certs.is_empty();
         group.push((p.message, outcome));
         // A certificate found now may verify the next message: save, then reload.
-        if group.len() >= 100 || held >= 32 * 1024 * 1024 || found_certs || n + 1 == ids.len() {
-            let refs: Vec<(i64, &process::Outcome)> = group.iter().map(|(m, o)| (*m, o)).collect();
-            for (saved, (_, o)) in store.save_outcomes(&refs)?.into_iter().zip(group.iter()) {
-                if saved.is_some() {
-                    done.reports += 1;
-                } else if o.report.kind == "report" {
-                    done.follow_ups += 1;
-                }
-            }
-            group.clear();
+        if group.len() >= 100 || held >= 32 * 1024 * 1024 || found_certs {
+            flush(store, &mut group, &mut done)?;
             held = 0;
             if found_certs {
                 known = store.known_certs()?;
@@ -103,11 +95,25 @@ pub fn run(ctx: &Ctx, cfg: &Config, store: &mut Store, which: Which) -> anyhow::
             }
         }
     }
-    if !group.is_empty() {
-        let refs: Vec<(i64, &process::Outcome)> = group.iter().map(|(m, o)| (*m, o)).collect();
-        store.save_outcomes(&refs)?;
-    }
+    flush(store, &mut group, &mut done)?;
     Ok(done)
+}
+
+/// Save a group of outcomes in one commit and count what they were.
+fn flush(store: &mut Store, group: &mut Vec<(i64, process::Outcome)>, done: &mut Processed) -> anyhow::Result<()> {
+    if group.is_empty() {
+        return Ok(());
+    }
+    let refs: Vec<(i64, &process::Outcome)> = group.iter().map(|(m, o)| (*m, o)).collect();
+    for (saved, (_, o)) in store.save_outcomes(&refs)?.into_iter().zip(group.iter()) {
+        if saved.is_some() {
+            done.reports += 1;
+        } else if o.report.kind == "report" {
+            done.follow_ups += 1;
+        }
+    }
+    group.clear();
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -497,11 +497,17 @@ pub fn process_owned(raw: Vec<u8>, keys_: &Keys<'_>, received_at: Option<jiff::T
     result.unwrap_or_else(|e| failed_outcome(e, received_at))
 }
 
-fn failed_outcome(e: String, received_at: Option<jiff::Timestamp>) -> Outcome {
+/// An outcome for a new report received at `received_at`, nothing found yet.
+fn new_outcome(received_at: Option<jiff::Timestamp>) -> Outcome {
     let mut out = Outcome::default();
     out.report.state = "new".into();
     out.report.kind = "report".into();
     out.report.received_at = received_at.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+    out
+}
+
+fn failed_outcome(e: String, received_at: Option<jiff::Timestamp>) -> Outcome {
+    let mut out = new_outcome(received_at);
     out.report.notes.push(format!("not processed: {e}"));
     out
 }
@@ -515,11 +521,8 @@ fn process_unguarded(raw: &[u8], keys_: &Keys<'_>, received_at: Option<jiff::Tim
 
 /// The MIME tree, or (when the message is beyond parsing) the report that says why.
 fn parse_stage(raw: &[u8], received_at: Option<jiff::Timestamp>, opts: &Options) -> Result<Mail, Box<Outcome>> {
-    let mut out = Outcome::default();
+    let mut out = new_outcome(received_at);
     let r = &mut out.report;
-    r.state = "new".into();
-    r.kind = "report".into();
-    r.received_at = received_at.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
     match mime::parse(raw, &opts.mime) {
         Ok(m) => Ok(m),
         Err(e) => {
@@ -542,11 +545,8 @@ fn parse_stage(raw: &[u8], received_at: Option<jiff::Timestamp>, opts: &Options)
 
 fn process_mail(mail: Mail, keys_: &Keys<'_>, received_at: Option<jiff::Timestamp>, opts: &Options) -> Outcome {
     let now = SystemTime::now();
-    let mut out = Outcome::default();
+    let mut out = new_outcome(received_at);
     let r = &mut out.report;
-    r.state = "new".into();
-    r.kind = "report".into();
-    r.received_at = received_at.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
     r.message_id = mail.message_id.clone();
     r.from = Party { name: mail.from_name.clone(), address: mail.from_address.clone() };
     r.subject = mail.subject.clone();

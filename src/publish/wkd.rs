@@ -47,7 +47,8 @@ pub fn file_paths(address: &str) -> Option<(String, String)> {
     Some((format!("{domain}/hu/{h}"), format!("hu/{h}")))
 }
 
-fn percent_encode(s: &str) -> String {
+/// Percent-encode everything but RFC 3986 unreserved characters.
+pub fn percent_encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

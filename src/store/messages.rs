@@ -4,7 +4,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{SqlContext, Store, StoreError};
+use super::{SqlContext, Store, StoreError, now};
 
 /// One message as fetched or imported.
 pub struct Incoming<'a> {
@@ -131,10 +131,6 @@ fn summarise(raw: &[u8]) -> Summary {
     }
 }
 
-fn now() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 /// Insert a message unless the same content is already stored; returns its id
 /// and whether it is new.
 fn insert_message(tx: &rusqlite::Transaction<'_>, m: &Incoming<'_>) -> Result<(i64, bool), StoreError> {
@@ -175,17 +171,7 @@ fn insert_message(tx: &rusqlite::Transaction<'_>, m: &Incoming<'_>) -> Result<(i
     .ctx("storing a message")?;
     let id = tx.last_insert_rowid();
     tx.execute("INSERT INTO unprocessed (message) VALUES (?1)", [id]).ctx("queueing a message for processing")?;
-    // The bytes go in through blob I/O: a large message is not copied again into
-    // SQLite's bind buffer.
-    if !m.raw.is_empty() {
-        let mut blob =
-            tx.blob_open(rusqlite::MAIN_DB, "messages", "raw", id, false).ctx("opening a message for writing")?;
-        use std::io::Write as _;
-        blob.write_all(m.raw).map_err(|e| StoreError::Sql {
-            context: "writing a message".into(),
-            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-        })?;
-    }
+    super::write_blob(tx, "messages", "raw", id, m.raw)?;
     Ok((id, true))
 }
 

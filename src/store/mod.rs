@@ -118,6 +118,31 @@ fn io_sql(e: std::io::Error) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
 
+/// Fill a `zeroblob` column through incremental blob I/O, so large data is not
+/// copied again into SQLite's bind buffer.
+pub(crate) fn write_blob(
+    conn: &rusqlite::Connection,
+    table: &str,
+    column: &str,
+    rowid: i64,
+    data: &[u8],
+) -> Result<(), StoreError> {
+    use std::io::Write as _;
+    if data.is_empty() {
+        return Ok(());
+    }
+    let mut blob = conn.blob_open(rusqlite::MAIN_DB, table, column, rowid, false).ctx("opening a blob for writing")?;
+    blob.write_all(data).map_err(|e| StoreError::Sql {
+        context: format!("writing {table}.{column}"),
+        source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+    })
+}
+
+/// Now, as the store writes times: RFC 3339, UTC, seconds.
+pub(crate) fn now() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -7,7 +7,7 @@ use sequoia_openpgp::parse::Parse;
 use sequoia_openpgp::serialize::SerializeInto;
 use serde::Serialize;
 
-use super::{SqlContext, Store, StoreError};
+use super::{SqlContext, Store, StoreError, now};
 use crate::process::Outcome;
 use crate::report::model::Report;
 
@@ -41,10 +41,6 @@ pub struct ThreadEntry {
     pub from: Option<String>,
     pub subject: Option<String>,
     pub text: String,
-}
-
-fn now() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn parse_time(s: &str) -> Option<jiff::Timestamp> {
@@ -387,15 +383,7 @@ fn save_in(tx: &rusqlite::Transaction<'_>, message: i64, o: &Outcome) -> Result<
             ],
         )
         .ctx("saving an attachment")?;
-        let rowid = tx.last_insert_rowid();
-        let mut blob = tx
-            .blob_open(rusqlite::MAIN_DB, "attachments", "data", rowid, false)
-            .ctx("opening an attachment for writing")?;
-        use std::io::Write as _;
-        blob.write_all(&a.data).map_err(|e| StoreError::Sql {
-            context: "writing an attachment".into(),
-            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-        })?;
+        super::write_blob(tx, "attachments", "data", tx.last_insert_rowid(), &a.data)?;
     }
     for h in &o.ciphertexts {
         tx.execute("INSERT OR IGNORE INTO ciphertexts (sha256, message) VALUES (?1, ?2)", params![h, message])

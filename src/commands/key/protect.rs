@@ -27,9 +27,8 @@ pub fn run(ctx: &Ctx, a: KeyProtectArgs) -> anyhow::Result<Output> {
     let unlocked = ctx.unlocked_key(&cfg)?;
     let (source, password) = match flagged.or_else(|| cfg.key.passphrase.clone()) {
         Some(src) => {
-            let s = secrets::resolve("the key passphrase", &src, ctx.interaction())
-                .with_context(|| format!("cannot get the key passphrase from {}", secrets::describe(&src)))?;
-            (src, Password::from(s.expose()))
+            let pw = crate::commands::resolve_passphrase(&src, ctx.interaction())?;
+            (src, pw)
         }
         None => {
             if ctx.interaction().can_prompt().is_err() {
