@@ -21,22 +21,20 @@ fn setup(ms: &MailServers) -> Env {
 }
 
 fn configure(env: &Env, ms: &MailServers, port_key: &str, tls: &str, extra: &str) {
+    configure_at(env, ms, port_key, tls, ms.port(port_key), extra);
+}
+
+/// The [imap] section for the server at `port_key`, but connecting to `port` (a proxy).
+fn configure_at(env: &Env, ms: &MailServers, port_key: &str, tls: &str, port: u16, extra: &str) {
     let cfg = std::fs::read_to_string(env.config_file()).unwrap();
     let base = cfg.split("\n[imap]").next().unwrap().split("\n[store]").next().unwrap().to_string();
-    std::fs::write(
-        env.config_file(),
-        format!("{base}\n{}{extra}\n[store]\ncache_seconds = 0\n", ms.imap_section(port_key, tls)),
-    )
-    .unwrap();
+    let section =
+        ms.imap_section(port_key, tls).replace(&format!("port = {}", ms.port(port_key)), &format!("port = {port}"));
+    std::fs::write(env.config_file(), format!("{base}\n{section}{extra}\n[store]\ncache_seconds = 0\n")).unwrap();
 }
 
 fn with_port(env: &Env, ms: &MailServers, port: u16, extra: &str) {
-    let cfg = std::fs::read_to_string(env.config_file()).unwrap();
-    let base = cfg.split("\n[imap]").next().unwrap().to_string();
-    let section = ms
-        .imap_section("MS_IMAPS_PORT", "implicit")
-        .replace(&format!("port = {}", ms.port("MS_IMAPS_PORT")), &format!("port = {port}"));
-    std::fs::write(env.config_file(), format!("{base}\n{section}{extra}\n[store]\ncache_seconds = 0\n")).unwrap();
+    configure_at(env, ms, "MS_IMAPS_PORT", "implicit", port, extra);
 }
 
 fn vmf(env: &Env, ms: &MailServers) -> assert_cmd::Command {
@@ -335,13 +333,7 @@ fn dovecot_stopped_mid_sync_gives_a_clear_error_and_the_next_run_resumes() {
 /// Run a fetch through a recording proxy and return (output, bytes the client sent).
 fn fetch_via_recorder(env: &Env, ms: &MailServers, target_key: &str, tls: &str) -> (std::process::Output, Vec<u8>) {
     let proxy = Proxy::start(ms.port(target_key), Faults::default());
-    configure(env, ms, target_key, tls, "");
-    let cfg = std::fs::read_to_string(env.config_file()).unwrap();
-    std::fs::write(
-        env.config_file(),
-        cfg.replace(&format!("port = {}", ms.port(target_key)), &format!("port = {}", proxy.port)),
-    )
-    .unwrap();
+    configure_at(env, ms, target_key, tls, proxy.port, "");
     let o = vmf(env, ms).arg("fetch").output().unwrap();
     std::thread::sleep(Duration::from_millis(50));
     (o, proxy.client_sent())
