@@ -4,3 +4,4 @@
 pub mod extract;
 pub mod model;
 pub mod policy;
+pub mod state;

@@ -23,6 +23,27 @@ pub struct Report {
     pub kind: String,
     /// Extension: why this is not a report, or other processing notes.
     pub notes: Vec<String>,
+    /// Extension: the team's triage data beyond state and severity.
+    #[serde(default)]
+    pub triage: Triage,
+}
+
+/// What the team decided about a report (kept apart from what was extracted).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Triage {
+    /// Who on the team owns the report.
+    pub assignee: Option<String>,
+    /// The team's CVSS vector and score (the reporter's claim stays in `fields.cvss`).
+    pub cvss: Option<Cvss>,
+    /// CVE ids the team assigned or requested.
+    pub cve: Vec<String>,
+    /// For state `duplicate`: the report this one duplicates.
+    pub duplicate_of: Option<String>,
+    /// RFC 3339 times the report entered these states (first time), used by deadlines.
+    pub triaged_at: Option<String>,
+    pub fixed_at: Option<String>,
+    pub disclosed_at: Option<String>,
+    pub closed_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
