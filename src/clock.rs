@@ -62,6 +62,26 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, UserError> {
     Ok(std::time::Duration::from_secs(secs))
 }
 
+/// A point in time given as a date (YYYY-MM-DD, midnight UTC), an RFC 3339
+/// time, or a duration before `now` ("30d").
+pub fn parse_since(s: &str, now: Timestamp) -> Result<Timestamp, UserError> {
+    let t = s.trim();
+    if let Ok(ts) = t.parse::<Timestamp>() {
+        return Ok(ts);
+    }
+    if let Ok(d) = t.parse::<jiff::civil::Date>() {
+        return d
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|_| UserError(format!("{s:?} is out of range")));
+    }
+    let d = parse_duration(t).map_err(|_| {
+        UserError(format!("{s:?} is not a date: write YYYY-MM-DD, an RFC 3339 time, or a duration such as 30d"))
+    })?;
+    now.checked_sub(jiff::SignedDuration::from_secs(d.as_secs() as i64))
+        .map_err(|_| UserError(format!("{s:?} is out of range")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

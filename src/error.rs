@@ -20,3 +20,8 @@ impl std::error::Error for UserError {}
 pub fn user<T>(msg: impl Into<String>) -> anyhow::Result<T> {
     Err(UserError(msg.into()).into())
 }
+
+/// A user error as a value, for `map_err` and `ok_or_else`.
+pub fn user_err(msg: impl Into<String>) -> anyhow::Error {
+    UserError(msg.into()).into()
+}

@@ -78,6 +78,10 @@ pub enum Command {
     Messages(MessagesArgs),
     List(ListArgs),
     Show(ShowArgs),
+    Triage(TriageArgs),
+    Log(LogArgs),
+    Due(DueArgs),
+    Stats(StatsArgs),
     Reprocess(ReprocessArgs),
     Certs(CertsArgs),
     #[command(subcommand)]
@@ -184,6 +188,121 @@ pub struct ListArgs {
     /// Also list follow-ups and messages that are not reports
     #[arg(long)]
     pub all: bool,
+
+    /// Only reports in these states (comma-separated; also "open" and "closed")
+    #[arg(long, value_delimiter = ',', value_name = "STATE")]
+    pub state: Vec<String>,
+
+    /// Only reports of these severities (the team's, else the reporter's claim; "unset" for none)
+    #[arg(long, value_delimiter = ',', value_name = "SEVERITY")]
+    pub severity: Vec<String>,
+
+    /// Only reports with a deadline already missed and still open
+    #[arg(long)]
+    pub overdue: bool,
+
+    /// Only reports received at or after this date (YYYY-MM-DD or RFC 3339) or this long ago (7d)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+
+    /// Only reports whose decrypted fields or conversation contain TEXT (case-insensitive)
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+
+    /// Sort order: deadline (overdue and soonest first, the default), received, severity
+    #[arg(long, default_value = "deadline", value_parser = ["deadline", "received", "severity"])]
+    pub sort: String,
+}
+
+/// Triage a report: move its state, set severity, CVSS, owner, CVE, or add a note
+///
+/// Every change is recorded with its time and actor (see `vulnmail log`). A CVSS
+/// vector (3.1 or 4.0) sets the team's severity from its score unless --severity
+/// is given too. An illegal move is refused with the moves allowed from the
+/// current state. The reporter's own severity claim is kept apart.
+///
+/// Example:
+///   vulnmail triage VR-2026-0007 --state triaged --cvss CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H
+///   vulnmail triage VR-2026-0008 --duplicate-of VR-2026-0007 --note "same bug as 0007"
+#[derive(Debug, Args)]
+pub struct TriageArgs {
+    /// The report id (VR-YYYY-NNNN)
+    pub id: String,
+
+    /// New state: new, acknowledged, needs-info, triaged, fixing, fixed, disclosed,
+    /// duplicate, invalid, informative, out-of-scope, wont-fix
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+
+    /// The team's severity: critical, high, medium, low, none
+    #[arg(long, value_name = "SEVERITY")]
+    pub severity: Option<String>,
+
+    /// The team's CVSS 3.1 or 4.0 vector
+    #[arg(long, value_name = "VECTOR")]
+    pub cvss: Option<String>,
+
+    /// Who owns the report ("" to unassign)
+    #[arg(long, value_name = "WHO")]
+    pub assign: Option<String>,
+
+    /// Add a note to the history
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+
+    /// Close as a duplicate of this report (implies --state duplicate)
+    #[arg(long, value_name = "ID")]
+    pub duplicate_of: Option<String>,
+
+    /// Record a CVE id assigned to the report (repeat for several)
+    #[arg(long, value_name = "CVE-YYYY-NNNN")]
+    pub cve: Vec<String>,
+
+    /// Who makes the change (default: $VULNMAIL_ACTOR, else the login name)
+    #[arg(long, value_name = "WHO")]
+    pub actor: Option<String>,
+
+    /// Seconds to wait for another vulnmail that is writing to the store
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub wait: u64,
+}
+
+/// Show the history of a report: every triage change with its time and actor
+///
+/// Example:
+///   vulnmail log VR-2026-0007
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// The report id
+    pub id: String,
+}
+
+/// Show what needs action: deadlines overdue or due soon, overdue first
+///
+/// Exits with status 1 when any deadline is overdue, so cron or CI can alert.
+///
+/// Example:
+///   vulnmail due
+///   vulnmail due --within 7d --json
+#[derive(Debug, Args)]
+pub struct DueArgs {
+    /// Also list deadlines falling due within this time (e.g. 12h, 3d, 2w)
+    #[arg(long, default_value = "3d", value_name = "DURATION")]
+    pub within: String,
+}
+
+/// Show response metrics: time to first response, triage and fix; deadlines met
+///
+/// Per severity, the median and 90th percentile of each time, and the share of
+/// deadlines met (a deadline still open past its time counts as missed).
+///
+/// Example:
+///   vulnmail stats --since 2026-01-01
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Only reports received at or after this date (YYYY-MM-DD or RFC 3339) or this long ago (90d)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
 }
 
 /// Show one report: its fields, attachments, signature, and conversation

@@ -4,12 +4,14 @@
 mod attachment;
 mod certs;
 mod completions;
+mod due;
 mod fetch;
 mod import;
 mod init;
 mod key;
 mod list;
 mod lock;
+mod log;
 mod lookup;
 mod man;
 mod messages;
@@ -17,6 +19,9 @@ pub mod process;
 mod reprocess;
 mod secrets;
 mod show;
+mod stats;
+pub mod tracking;
+mod triage;
 mod watch;
 
 use std::path::PathBuf;
@@ -224,6 +229,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Messages(a) => messages::run(&ctx, a)?,
         Command::List(a) => list::run(&ctx, a)?,
         Command::Show(a) => show::run(&ctx, a)?,
+        Command::Triage(a) => triage::run(&ctx, a)?,
+        Command::Log(a) => log::run(&ctx, a)?,
+        Command::Due(a) => due::run(&ctx, a)?,
+        Command::Stats(a) => stats::run(&ctx, a)?,
         Command::Reprocess(a) => reprocess::run(&ctx, a)?,
         Command::Certs(a) => certs::run(&ctx, a)?,
         Command::Attachment(crate::cli::AttachmentCommand::Save(a)) => attachment::save(&ctx, a)?,

@@ -15,7 +15,13 @@ fn section(out: &mut String, style: &crate::output::Style, title: &str, body: Op
     }
 }
 
-pub fn render(r: &Report, thread: &[crate::store::reports::ThreadEntry], style: &crate::output::Style) -> String {
+pub fn render(
+    r: &Report,
+    thread: &[crate::store::reports::ThreadEntry],
+    history: &[crate::store::triage::Event],
+    now: jiff::Timestamp,
+    style: &crate::output::Style,
+) -> String {
     let f = &r.fields;
     let mut s = String::new();
     let title = f.title.clone().or_else(|| r.subject.clone()).unwrap_or_default();
@@ -30,6 +36,22 @@ pub fn render(r: &Report, thread: &[crate::store::reports::ThreadEntry], style: 
     s.push_str(&format!("Subject:    {}\n", UntrustedLine(r.subject.as_deref().unwrap_or(""))));
     s.push_str(&format!("Received:   {}\n", r.received_at.as_deref().unwrap_or("")));
     s.push_str(&format!("State:      {}   severity: {}\n", r.state, r.severity.as_deref().unwrap_or("not assigned")));
+    let t = &r.triage;
+    if let Some(a) = &t.assignee {
+        s.push_str(&format!("Assignee:   {}\n", UntrustedLine(a)));
+    }
+    if let Some(c) = &t.cvss {
+        s.push_str(&format!("Team CVSS:  {} ({})\n", c.score, c.vector));
+    }
+    if !t.cve.is_empty() {
+        s.push_str(&format!("Assigned:   {}\n", t.cve.join(", ")));
+    }
+    if let Some(d) = &t.duplicate_of {
+        s.push_str(&format!("Duplicate:  of {d}\n"));
+    }
+    if let Some(a) = &r.acknowledged_at {
+        s.push_str(&format!("Answered:   {a}\n"));
+    }
     let enc = match (&r.encryption.status[..], &r.encryption.error) {
         ("failed", Some(e)) => style.fail(&format!("NOT DECRYPTED ({}): {}", r.encryption.format, UntrustedLine(e))),
         ("decrypted", _) => style.ok(&format!("decrypted ({})", r.encryption.format)),
@@ -104,6 +126,37 @@ pub fn render(r: &Report, thread: &[crate::store::reports::ThreadEntry], style: 
     for n in &r.notes {
         s.push_str(&format!("\nNote: {}\n", UntrustedLine(n)));
     }
+    if !r.deadline_status.is_empty() {
+        s.push_str(&format!("\n{}\n", style.bold("Deadlines")));
+        for d in &r.deadline_status {
+            use crate::report::deadline::Status;
+            let when = match (d.status, d.due_ts) {
+                (Status::Pending | Status::Overdue, Some(t)) => {
+                    format!("{} ({})", d.due.as_deref().unwrap_or(""), crate::report::deadline::human(t, now))
+                }
+                (_, _) => d.due.clone().unwrap_or_default(),
+            };
+            let status =
+                serde_json::to_value(d.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let status = match d.status {
+                Status::Overdue | Status::Missed => style.fail(&status),
+                Status::Met => style.ok(&status),
+                _ => status,
+            };
+            s.push_str(&format!("  {:<11} {:<12} {}  ({})\n", d.kind, status, when, UntrustedLine(&d.promise)));
+        }
+    }
+    if !history.is_empty() {
+        s.push_str(&format!("\n{}\n", style.bold("History")));
+        for e in history {
+            s.push_str(&format!(
+                "  {}  {:<12} {}\n",
+                e.at.replace('T', " ").trim_end_matches('Z'),
+                UntrustedLine(&e.actor),
+                super::triage::describe(e)
+            ));
+        }
+    }
     if !thread.is_empty() {
         s.push_str(&format!("\n{}\n", style.bold("Conversation")));
         for t in thread {
@@ -138,7 +191,7 @@ fn page(text: &str) -> anyhow::Result<()> {
 pub fn run(ctx: &Ctx, a: ShowArgs) -> anyhow::Result<Output> {
     let cfg = ctx.config()?;
     let store = ctx.open_store(&cfg)?;
-    let Some((message, report)) = store.report(&a.id)? else {
+    let Some((message, mut report)) = store.report(&a.id)? else {
         return user(format!("no report {}: `vulnmail list` shows the ids", crate::term::sanitize(&a.id, false)));
     };
     if a.raw {
@@ -156,14 +209,18 @@ pub fn run(ctx: &Ctx, a: ShowArgs) -> anyhow::Result<Output> {
         return Ok(Output::text(text));
     }
     let thread = store.thread(&a.id)?;
+    let now = ctx.clock.now();
+    super::tracking::Tracker::new(&cfg, now)?.fill(&mut report);
+    let history = super::log::history(&report.received_at, store.events(&report.id)?);
     if ctx.json {
         let mut v = serde_json::to_value(&report)?;
         if let Some(obj) = v.as_object_mut() {
             obj.insert("thread".into(), serde_json::to_value(&thread)?);
+            obj.insert("history".into(), serde_json::to_value(&history)?);
         }
         return Ok(Output::new(String::new(), v));
     }
-    let text = render(&report, &thread, &ctx.style);
+    let text = render(&report, &thread, &history, now, &ctx.style);
     if std::io::stdout().is_terminal() {
         page(&text)?;
         return Ok(Output::text(""));

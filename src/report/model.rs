@@ -26,6 +26,10 @@ pub struct Report {
     /// Extension: the team's triage data beyond state and severity.
     #[serde(default)]
     pub triage: Triage,
+    /// Extension: each deadline with its status (pending, overdue, met, missed, …);
+    /// computed when the report is read, never stored.
+    #[serde(default, skip_deserializing)]
+    pub deadline_status: Vec<super::deadline::Due>,
 }
 
 /// What the team decided about a report (kept apart from what was extracted).

@@ -29,8 +29,20 @@ pub enum State {
 use State::*;
 
 /// Every state, in the order of the process.
-pub const ALL: [State; 12] =
-    [New, Acknowledged, NeedsInfo, Triaged, Fixing, Fixed, Disclosed, Duplicate, Invalid, Informative, OutOfScope, WontFix];
+pub const ALL: [State; 12] = [
+    New,
+    Acknowledged,
+    NeedsInfo,
+    Triaged,
+    Fixing,
+    Fixed,
+    Disclosed,
+    Duplicate,
+    Invalid,
+    Informative,
+    OutOfScope,
+    WontFix,
+];
 
 const CLOSED: [State; 5] = [Duplicate, Invalid, Informative, OutOfScope, WontFix];
 
@@ -151,6 +163,36 @@ mod tests {
         }
         assert_eq!("Confirmed".parse::<State>().unwrap(), Triaged);
         assert!("done".parse::<State>().unwrap_err().to_string().contains("needs-info"));
+    }
+
+    /// The whole table, written out: each row is a state and the states it may
+    /// become (C = every closing state).
+    #[test]
+    fn every_transition_is_allowed_or_refused_as_specified() {
+        let table: [(&str, &str); 12] = [
+            ("new", "acknowledged needs-info triaged C"),
+            ("acknowledged", "needs-info triaged C"),
+            ("needs-info", "acknowledged triaged C"),
+            ("triaged", "needs-info fixing fixed C"),
+            ("fixing", "triaged needs-info fixed wont-fix"),
+            ("fixed", "fixing disclosed"),
+            ("disclosed", ""),
+            ("duplicate", "acknowledged triaged"),
+            ("invalid", "acknowledged triaged"),
+            ("informative", "acknowledged triaged"),
+            ("out-of-scope", "acknowledged triaged"),
+            ("wont-fix", "acknowledged triaged"),
+        ];
+        for (from, to) in table {
+            let from: State = from.parse().unwrap();
+            let allowed: Vec<State> = to
+                .split_whitespace()
+                .flat_map(|w| if w == "C" { CLOSED.to_vec() } else { vec![w.parse().unwrap()] })
+                .collect();
+            for to in ALL {
+                assert_eq!(from.may_become(to), allowed.contains(&to), "{from} -> {to}");
+            }
+        }
     }
 
     #[test]

@@ -136,6 +136,51 @@ const MIGRATIONS: &[(&str, &str)] = &[
         SELECT id FROM messages WHERE status = 'stored' AND id NOT IN (SELECT message FROM reports);
     ",
     ),
+    (
+        "0005 triage history and listing",
+        "
+    -- The team's decisions, beyond state and severity; the times feed the deadlines.
+    ALTER TABLE triage ADD COLUMN assignee TEXT;
+    ALTER TABLE triage ADD COLUMN cvss TEXT;
+    ALTER TABLE triage ADD COLUMN cve TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE triage ADD COLUMN duplicate_of TEXT;
+    ALTER TABLE triage ADD COLUMN triaged_at TEXT;
+    ALTER TABLE triage ADD COLUMN fixed_at TEXT;
+    ALTER TABLE triage ADD COLUMN disclosed_at TEXT;
+    ALTER TABLE triage ADD COLUMN closed_at TEXT;
+
+    -- Every triage change, with its time and actor: the report's history.
+    CREATE TABLE events (
+        id            INTEGER PRIMARY KEY,
+        report_id     TEXT NOT NULL,
+        at            TEXT NOT NULL,
+        actor         TEXT NOT NULL,
+        field         TEXT NOT NULL,
+        old           TEXT,
+        new           TEXT
+    ) STRICT;
+    CREATE INDEX events_report ON events (report_id, id);
+
+    -- One small row per report, so that list and due read kilobytes, not every
+    -- record. Derived like the report and rewritten with it.
+    CREATE TABLE listing (
+        report_id     TEXT PRIMARY KEY,
+        message       INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+        received_at   TEXT,
+        title         TEXT,
+        reporter      TEXT,
+        claimed       TEXT,
+        failed        INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX listing_message ON listing (message);
+    INSERT INTO listing (report_id, message, received_at, title, reporter, claimed, failed)
+        SELECT report_id, message, received_at,
+               coalesce(json_extract(record, '$.fields.title'), json_extract(record, '$.subject')),
+               json_extract(record, '$.from.address'), json_extract(record, '$.fields.severity'),
+               json_extract(record, '$.encryption.status') = 'failed'
+        FROM reports WHERE kind = 'report' AND report_id IS NOT NULL;
+    ",
+    ),
 ];
 
 pub fn run(store: &mut Store) -> Result<(), StoreError> {

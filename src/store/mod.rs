@@ -12,6 +12,7 @@ pub mod lock;
 pub mod messages;
 mod migrations;
 pub mod reports;
+pub mod triage;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

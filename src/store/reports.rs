@@ -136,17 +136,8 @@ impl Store {
     }
 
     fn merge_triage(&self, mut r: Report) -> Result<Report, StoreError> {
-        let t: Option<(String, Option<String>, Option<String>)> = self
-            .conn
-            .query_row("SELECT state, severity, acknowledged_at FROM triage WHERE report_id = ?1", [&r.id], |x| {
-                Ok((x.get(0)?, x.get(1)?, x.get(2)?))
-            })
-            .optional()
-            .ctx("reading triage data")?;
-        if let Some((state, severity, ack)) = t {
-            r.state = state;
-            r.severity = severity;
-            r.acknowledged_at = ack;
+        if let Some(t) = self.triage_row(&r.id)? {
+            t.apply(&mut r);
         }
         Ok(r)
     }
@@ -363,6 +354,26 @@ fn save_in(tx: &rusqlite::Transaction<'_>, message: i64, o: &Outcome) -> Result<
     if let Some(id) = &report_id {
         tx.execute("INSERT INTO triage (report_id, state) VALUES (?1, 'new') ON CONFLICT (report_id) DO NOTHING", [id])
             .ctx("creating triage data")?;
+    }
+    tx.execute("DELETE FROM listing WHERE message = ?1", [message]).ctx("replacing the listing row")?;
+    if let (Some(id), "report") = (&report_id, kind) {
+        let r = &o.report;
+        tx.execute(
+            "INSERT INTO listing (report_id, message, received_at, title, reporter, claimed, failed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (report_id) DO UPDATE SET message = excluded.message, received_at = excluded.received_at,
+                 title = excluded.title, reporter = excluded.reporter, claimed = excluded.claimed, failed = excluded.failed",
+            params![
+                id,
+                message,
+                r.received_at,
+                r.fields.title.as_ref().or(r.subject.as_ref()),
+                r.from.address,
+                r.fields.severity,
+                (r.encryption.status == "failed") as i64
+            ],
+        )
+        .ctx("saving the listing row")?;
     }
     tx.execute("DELETE FROM attachments WHERE message = ?1", [message]).ctx("replacing attachments")?;
     for (i, a) in o.attachments.iter().enumerate() {

@@ -21,3 +21,4 @@ mod key_lifecycle;
 mod lookup;
 mod reports;
 mod secrets;
+mod triage;

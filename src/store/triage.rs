@@ -1,0 +1,194 @@
+//! The team's triage data about reports, its history (events), and the small
+//! listing rows `list` and `due` read.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{SqlContext, Store, StoreError};
+use crate::report::model::{Cvss, Report, Triage};
+
+/// The triage row of one report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TriageRow {
+    pub state: String,
+    pub severity: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub triage: Triage,
+}
+
+impl TriageRow {
+    /// Copy the team's data into a report record.
+    pub fn apply(&self, r: &mut Report) {
+        r.state = self.state.clone();
+        r.severity = self.severity.clone();
+        r.acknowledged_at = self.acknowledged_at.clone();
+        r.triage = self.triage.clone();
+    }
+}
+
+/// One change to a report's triage data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    pub at: String,
+    pub actor: String,
+    /// state, severity, cvss, assignee, cve, duplicate_of, acknowledged, note
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// What `list` and `due` need of a report, without its record.
+#[derive(Debug, Clone)]
+pub struct ListRow {
+    pub report_id: String,
+    pub message: i64,
+    pub received_at: Option<String>,
+    pub title: Option<String>,
+    pub reporter: Option<String>,
+    pub claimed: Option<String>,
+    pub failed: bool,
+    pub row: TriageRow,
+}
+
+const COLUMNS: &str = "t.state, t.severity, t.acknowledged_at, t.assignee, t.cvss, t.cve, t.duplicate_of, t.triaged_at, t.fixed_at, t.disclosed_at, t.closed_at";
+
+fn row_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<TriageRow> {
+    let cvss: Option<String> = r.get(i + 4)?;
+    let cve: Option<String> = r.get(i + 5)?;
+    Ok(TriageRow {
+        state: r.get::<_, Option<String>>(i)?.unwrap_or_else(|| "new".into()),
+        severity: r.get(i + 1)?,
+        acknowledged_at: r.get(i + 2)?,
+        triage: Triage {
+            assignee: r.get(i + 3)?,
+            cvss: cvss.and_then(|c| serde_json::from_str::<Cvss>(&c).ok()),
+            cve: cve.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
+            duplicate_of: r.get(i + 6)?,
+            triaged_at: r.get(i + 7)?,
+            fixed_at: r.get(i + 8)?,
+            disclosed_at: r.get(i + 9)?,
+            closed_at: r.get(i + 10)?,
+        },
+    })
+}
+
+impl Store {
+    pub fn triage_row(&self, id: &str) -> Result<Option<TriageRow>, StoreError> {
+        self.conn
+            .query_row(&format!("SELECT {COLUMNS} FROM triage t WHERE t.report_id = ?1"), [id], |r| row_at(r, 0))
+            .optional()
+            .ctx("reading triage data")
+    }
+
+    /// Replace a report's triage data and record the events, in one transaction.
+    pub fn set_triage(&mut self, id: &str, t: &TriageRow, events: &[Event]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().ctx("starting a triage change")?;
+        let cvss = t.triage.cvss.as_ref().map(|c| serde_json::to_string(c).unwrap_or_default());
+        let n = tx
+            .execute(
+                "UPDATE triage SET state = ?2, severity = ?3, acknowledged_at = ?4, assignee = ?5, cvss = ?6, cve = ?7,
+                     duplicate_of = ?8, triaged_at = ?9, fixed_at = ?10, disclosed_at = ?11, closed_at = ?12
+                 WHERE report_id = ?1",
+                params![
+                    id,
+                    t.state,
+                    t.severity,
+                    t.acknowledged_at,
+                    t.triage.assignee,
+                    cvss,
+                    serde_json::to_string(&t.triage.cve).unwrap_or_else(|_| "[]".into()),
+                    t.triage.duplicate_of,
+                    t.triage.triaged_at,
+                    t.triage.fixed_at,
+                    t.triage.disclosed_at,
+                    t.triage.closed_at
+                ],
+            )
+            .ctx("saving triage data")?;
+        if n == 0 {
+            return Err(StoreError::Sql {
+                context: format!("no triage data for report {id}"),
+                source: rusqlite::Error::QueryReturnedNoRows,
+            });
+        }
+        for e in events {
+            tx.execute(
+                "INSERT INTO events (report_id, at, actor, field, old, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, e.at, e.actor, e.field, e.old, e.new],
+            )
+            .ctx("recording a triage event")?;
+        }
+        tx.commit().ctx("committing a triage change")
+    }
+
+    /// A report's history, oldest first.
+    pub fn events(&self, id: &str) -> Result<Vec<Event>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT at, actor, field, old, new FROM events WHERE report_id = ?1 ORDER BY id")
+            .ctx("reading the history")?;
+        let rows = st
+            .query_map([id], |r| {
+                Ok(Event { at: r.get(0)?, actor: r.get(1)?, field: r.get(2)?, old: r.get(3)?, new: r.get(4)? })
+            })
+            .ctx("reading the history")?;
+        rows.collect::<Result<Vec<_>, _>>().ctx("reading the history")
+    }
+
+    /// Every report's listing row with its triage data, oldest first.
+    pub fn listing(&self) -> Result<Vec<ListRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(&format!(
+                "SELECT l.report_id, l.message, l.received_at, l.title, l.reporter, l.claimed, l.failed, {COLUMNS}
+                 FROM listing l LEFT JOIN triage t ON t.report_id = l.report_id ORDER BY l.message"
+            ))
+            .ctx("listing reports")?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(ListRow {
+                    report_id: r.get(0)?,
+                    message: r.get(1)?,
+                    received_at: r.get(2)?,
+                    title: r.get(3)?,
+                    reporter: r.get(4)?,
+                    claimed: r.get(5)?,
+                    failed: r.get::<_, i64>(6)? != 0,
+                    row: row_at(r, 7)?,
+                })
+            })
+            .ctx("listing reports")?;
+        rows.collect::<Result<Vec<_>, _>>().ctx("listing reports")
+    }
+
+    /// Ids of the reports whose decrypted fields, or whose conversation,
+    /// contain `text` (case-insensitive).
+    pub fn search(&self, text: &str) -> Result<std::collections::HashSet<String>, StoreError> {
+        let needle = text.to_lowercase();
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT report_id FROM reports WHERE kind = 'report' AND instr(lower(record), ?1) > 0
+                 UNION SELECT thread FROM reports WHERE kind = 'follow-up' AND thread IS NOT NULL
+                     AND (instr(lower(search_text), ?1) > 0 OR instr(lower(record), ?1) > 0)",
+            )
+            .ctx("searching reports")?;
+        let rows = st.query_map([needle], |r| r.get::<_, Option<String>>(0)).ctx("searching reports")?;
+        let mut out = std::collections::HashSet::new();
+        for id in rows {
+            if let Some(id) = id.ctx("searching reports")? {
+                out.insert(id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether a report id exists.
+    pub fn report_exists(&self, id: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row("SELECT 1 FROM triage WHERE report_id = ?1", [id], |_| Ok(()))
+            .optional()
+            .map(|o| o.is_some())
+            .ctx("looking up a report")
+    }
+}
