@@ -527,7 +527,7 @@ fn parse_stage(raw: &[u8], received_at: Option<jiff::Timestamp>, opts: &Options)
         Ok(m) => Ok(m),
         Err(e) => {
             r.notes.push(format!("not processed: {e}"));
-            r.encryption = Encryption { status: "plaintext".into(), format: "none".into(), error: None };
+            r.encryption = Encryption { status: "plaintext".into(), format: "none".into(), error: None, root: false };
             // What the headers alone still say.
             if let Some(h) = mail_parser::MessageParser::new().parse_headers(&raw[..raw.len().min(256 * 1024)]) {
                 r.subject = h.subject().map(str::to_string);
@@ -578,6 +578,7 @@ fn process_mail(mail: Mail, keys_: &Keys<'_>, received_at: Option<jiff::Timestam
         };
         out.encrypted_root = encrypted.iter().any(|e| e.root && e.kind == EncKind::PgpMime)
             || (encrypted.len() == 1 && encrypted[0].kind == EncKind::Inline && mail.root.children.is_empty());
+        out.report.encryption.root = out.encrypted_root;
         for e in &encrypted {
             let h = hex(&Sha256::digest(&e.ciphertext));
             if !seen.insert(h.clone()) {
@@ -694,9 +695,14 @@ fn process_mail(mail: Mail, keys_: &Keys<'_>, received_at: Option<jiff::Timestam
                     errors.join("; ")
                 ));
             }
-            Encryption { status: "decrypted".into(), format: format.into(), error: None }
+            Encryption { status: "decrypted".into(), format: format.into(), error: None, root: out.encrypted_root }
         } else {
-            Encryption { status: "failed".into(), format: format.into(), error: Some(errors.join("; ")) }
+            Encryption {
+                status: "failed".into(),
+                format: format.into(),
+                error: Some(errors.join("; ")),
+                root: out.encrypted_root,
+            }
         };
     }
     // The protected subject replaces the outer placeholder.

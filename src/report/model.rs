@@ -63,11 +63,15 @@ pub struct Encryption {
     /// pgp-mime | inline | attachment | none
     pub format: String,
     pub error: Option<String>,
+    /// Extension: the encrypted part is the whole message (nothing outside it),
+    /// which binds the sender to the ciphertext together with a signature.
+    #[serde(default)]
+    pub root: bool,
 }
 
 impl Default for Encryption {
     fn default() -> Self {
-        Encryption { status: "plaintext".into(), format: "none".into(), error: None }
+        Encryption { status: "plaintext".into(), format: "none".into(), error: None, root: false }
     }
 }
 
