@@ -1,4 +1,4 @@
-//! Mail transport: IMAP sync, importing files, and (later) SMTP sending.
+//! Mail transport: IMAP sync, importing files, SMTP sending and the outbox delivery.
 //!
 //! Certificates are always verified; no credential is sent before TLS is up.
 
@@ -6,4 +6,6 @@ pub mod https;
 pub mod imap;
 pub mod import;
 pub mod mime;
+pub mod smtp;
+pub mod deliver;
 pub mod tls;
