@@ -13,6 +13,7 @@ mod lock;
 mod lookup;
 mod man;
 mod messages;
+mod outbox;
 pub mod process;
 mod reprocess;
 mod secrets;
@@ -219,6 +220,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::Secrets(SecretsCommand::Status(a)) => secrets::status(&ctx, a)?,
         Command::Fetch(a) => fetch::run(&ctx, a)?,
+        Command::Outbox(a) => outbox::run(&ctx, a)?,
         Command::Import(a) => import::run(&ctx, a)?,
         Command::Watch(a) => watch::run(&ctx, a)?,
         Command::Messages(a) => messages::run(&ctx, a)?,
