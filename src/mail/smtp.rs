@@ -127,7 +127,10 @@ impl Smtp {
         if has_bare_cr_or_lf(&data) {
             return Err(SendError::Permanent("internal: the message still has a bare CR or LF".into()));
         }
-        self.transport.send_raw(&envelope, &data).map(|_| ()).map_err(|e| classify(&self.addr, &e))
+        // lettre ends DATA with "\r\n.\r\n" itself: without this, a message ending in
+        // CRLF would arrive with an extra empty line.
+        let body = data.strip_suffix(b"\r\n").unwrap_or(&data);
+        self.transport.send_raw(&envelope, body).map(|_| ()).map_err(|e| classify(&self.addr, &e))
     }
 }
 
