@@ -653,6 +653,29 @@ mod tests {
     }
 
     #[test]
+    fn smtp_and_ack_sections_have_safe_defaults() {
+        let cfg: Config =
+            toml::from_str("[team]\naddresses = [\"security@example.org\"]\n[smtp]\nhost = \"smtp.example.org\"\n")
+                .unwrap();
+        let s = cfg.smtp.as_ref().unwrap();
+        assert_eq!((s.tls, s.port(), s.sent_mailbox.as_str()), (TlsMode::Implicit, 465, "Sent"));
+        assert_eq!((s.envelope_from, s.max_attempts, s.backoff_seconds), (EnvelopeFrom::Null, 8, 60));
+        assert!(!s.allow_plaintext && s.user.is_none());
+        assert!(!cfg.ack.auto);
+        assert_eq!(cfg.ack.rate_limit_days, 7);
+        assert!(cfg.validate().is_ok());
+        let cfg: Config = toml::from_str(
+            "[team]\naddresses = [\"security@example.org\"]\n[smtp]\nhost = \"h\"\ntls = \"starttls\"\n\
+             envelope_from = \"address\"\npassword = { env = \"P\" }\n[ack]\nauto = true\nrate_limit_days = 3\n",
+        )
+        .unwrap();
+        let s = cfg.smtp.as_ref().unwrap();
+        assert_eq!((s.port(), s.envelope_from), (587, EnvelopeFrom::Address));
+        assert!(cfg.validate().is_err(), "a password without a user");
+        assert!(toml::from_str::<Config>("[smtp]\nhost = \"h\"\nenvelope_from = \"bogus\"\n").is_err());
+    }
+
+    #[test]
     fn addresses() {
         assert!(is_plausible_address("security@example.org"));
         assert!(!is_plausible_address("security"));

@@ -292,6 +292,9 @@ pub struct OutboxIdArgs {
 }
 
 /// Testing aid: queue a finished RFC 5322 message file as it is
+///
+/// Example:
+///   vulnmail outbox enqueue-raw reply.eml --to reporter@example.net --automatic
 #[derive(Debug, Args)]
 pub struct OutboxEnqueueRawArgs {
     /// The message; it must carry a Message-ID

@@ -78,8 +78,8 @@ fn send(ctx: &Ctx, a: OutboxSendArgs) -> anyhow::Result<Output> {
     let cfg = ctx.config()?;
     let smtp_cfg = smtp_config(&cfg)?;
     let smtp_pw = smtp_password(ctx, smtp_cfg)?;
-    let transport = smtp::connect(smtp_cfg, smtp_pw.as_ref(), &cfg.domain())
-        .map_err(|e| crate::error::UserError(e.to_string()))?;
+    let transport =
+        smtp::connect(smtp_cfg, smtp_pw.as_ref(), &cfg.domain()).map_err(|e| crate::error::UserError(e.to_string()))?;
     // The Sent mailbox lives in the [imap] account.
     let imap = match (&cfg.imap, smtp_cfg.sent_mailbox.is_empty()) {
         (Some(imap), false) => Some((imap, super::fetch::imap_password(ctx, imap)?)),
@@ -87,7 +87,8 @@ fn send(ctx: &Ctx, a: OutboxSendArgs) -> anyhow::Result<Output> {
     };
     let (_lock, store) = ctx.open_store_for_writing(&cfg, "outbox send", a.wait)?;
     let mut sent = imap.as_ref().map(|(i, pw)| SentMailbox::new(i, pw, &smtp_cfg.sent_mailbox));
-    let summary = deliver::deliver(&store, &transport, RetryPolicy::from_config(smtp_cfg), sent.as_mut(), ctx.clock.now())?;
+    let summary =
+        deliver::deliver(&store, &transport, RetryPolicy::from_config(smtp_cfg), sent.as_mut(), ctx.clock.now())?;
     if let Some(s) = sent {
         s.close();
     }
@@ -118,13 +119,12 @@ fn change(ctx: &Ctx, a: OutboxIdArgs, retry: bool) -> anyhow::Result<Output> {
     let verb = if retry { "retry" } else { "drop" };
     match res {
         Change::Done => {
-            let text = if retry { format!("message {} queued again", a.id) } else { format!("message {} dropped", a.id) };
+            let text =
+                if retry { format!("message {} queued again", a.id) } else { format!("message {} dropped", a.id) };
             Ok(Output::new(text, json!({ "id": a.id, "action": verb })))
         }
         Change::NotFound => user(format!("no outbox message {} (see `vulnmail outbox`)", a.id)),
-        Change::Refused(state) => {
-            user(format!("cannot {verb} message {}: it is {} already", a.id, state.as_str()))
-        }
+        Change::Refused(state) => user(format!("cannot {verb} message {}: it is {} already", a.id, state.as_str())),
     }
 }
 

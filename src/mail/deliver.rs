@@ -283,10 +283,9 @@ mod tests {
 
     #[test]
     fn automatic_replies_use_the_null_sender_unless_configured() {
-        let mut cfg: Config = toml::from_str(
-            "[team]\naddresses = [\"security@example.org\"]\n[smtp]\nhost = \"smtp.example.org\"\n",
-        )
-        .unwrap();
+        let mut cfg: Config =
+            toml::from_str("[team]\naddresses = [\"security@example.org\"]\n[smtp]\nhost = \"smtp.example.org\"\n")
+                .unwrap();
         assert_eq!(envelope_sender(&cfg, true), None);
         assert_eq!(envelope_sender(&cfg, false).as_deref(), Some("security@example.org"));
         if let Some(s) = cfg.smtp.as_mut() {

@@ -565,9 +565,7 @@ impl Connection {
         if names.iter().any(|n| n.name() == mailbox) {
             return Ok(());
         }
-        self.session
-            .create(mailbox)
-            .map_err(|e| ImapError::Mailbox { mailbox: mailbox.into(), reason: first_line(&e) })
+        self.session.create(mailbox).map_err(|e| ImapError::Mailbox { mailbox: mailbox.into(), reason: first_line(&e) })
     }
 
     /// Append a message to `mailbox`, flagged \Seen (a copy of what was sent).

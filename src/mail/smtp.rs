@@ -68,10 +68,8 @@ pub fn connect(cfg: &SmtpConfig, password: Option<&Secret>, hello: &str) -> Resu
     let port = cfg.port();
     let addr = format!("{}:{port}", cfg.host);
     if cfg.tls == TlsMode::None {
-        let addrs: Vec<_> = (cfg.host.as_str(), port)
-            .to_socket_addrs()
-            .map_err(|_| SmtpSetupError::Resolve(addr.clone()))?
-            .collect();
+        let addrs: Vec<_> =
+            (cfg.host.as_str(), port).to_socket_addrs().map_err(|_| SmtpSetupError::Resolve(addr.clone()))?.collect();
         if !(cfg.allow_plaintext && !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback())) {
             return Err(SmtpSetupError::PlaintextRefused(addr));
         }
@@ -226,8 +224,7 @@ mod tests {
 
     #[test]
     fn plaintext_is_refused_off_loopback_and_without_the_flag() {
-        let mut cfg: SmtpConfig =
-            toml::from_str("host = \"127.0.0.1\"\nport = 2525\ntls = \"none\"\n").unwrap();
+        let mut cfg: SmtpConfig = toml::from_str("host = \"127.0.0.1\"\nport = 2525\ntls = \"none\"\n").unwrap();
         assert!(matches!(connect(&cfg, None, "example.org"), Err(SmtpSetupError::PlaintextRefused(_))));
         cfg.allow_plaintext = true;
         assert!(connect(&cfg, None, "example.org").is_ok());

@@ -170,7 +170,8 @@ impl Store {
 
     /// The whole outbox, newest last.
     pub fn list_outbox(&self) -> Result<Vec<OutboxRow>, StoreError> {
-        let mut st = self.conn.prepare(&format!("SELECT {COLUMNS} FROM outbox ORDER BY id")).ctx("listing the outbox")?;
+        let mut st =
+            self.conn.prepare(&format!("SELECT {COLUMNS} FROM outbox ORDER BY id")).ctx("listing the outbox")?;
         let rows = st.query_map([], row).ctx("listing the outbox")?;
         rows.collect::<Result<Vec<_>, _>>().ctx("listing the outbox")
     }

@@ -61,7 +61,8 @@ fn setup(ms: &MailServers, via: &Via, extra: &str) -> Env {
 
 fn vmo(env: &Env, ms: &MailServers) -> assert_cmd::Command {
     let mut c = env.vmp();
-    c.env("VULNMAIL_IMAP_PASSWORD", ms.get("MS_SECURITY_PASS")).env("VULNMAIL_SMTP_PASSWORD", ms.get("MS_SECURITY_PASS"));
+    c.env("VULNMAIL_IMAP_PASSWORD", ms.get("MS_SECURITY_PASS"))
+        .env("VULNMAIL_SMTP_PASSWORD", ms.get("MS_SECURITY_PASS"));
     c
 }
 
@@ -157,7 +158,10 @@ fn a_reply_arrives_once_whole_with_the_null_sender_and_a_copy_in_sent() {
     let v = json(ok(&send(&env, &ms, None)));
     assert_eq!((v["sent"].as_u64(), v["retry"].as_u64(), v["failed"].as_u64()), (Some(1), Some(0), Some(0)), "{v}");
     let r = row(&env, &ms, id);
-    assert_eq!((r["state"].as_str(), r["attempts"].as_u64(), r["sent_copy"].as_bool()), (Some("sent"), Some(1), Some(true)));
+    assert_eq!(
+        (r["state"].as_str(), r["attempts"].as_u64(), r["sent_copy"].as_bool()),
+        (Some("sent"), Some(1), Some(true))
+    );
 
     let inbox = reporter_inbox(&ms, 1);
     assert_eq!(inbox.len(), 1, "delivered exactly once");
@@ -328,7 +332,10 @@ fn killed_after_sending_the_rerun_finds_the_copy_in_sent_and_sends_nothing_new()
     let v = json(ok(&send(&env, &ms, None)));
     assert_eq!((v["sent"].as_u64(), v["already_sent"].as_u64()), (Some(0), Some(1)), "{v}");
     let r = row(&env, &ms, id);
-    assert_eq!((r["state"].as_str(), r["attempts"].as_u64(), r["sent_copy"].as_bool()), (Some("sent"), Some(1), Some(true)));
+    assert_eq!(
+        (r["state"].as_str(), r["attempts"].as_u64(), r["sent_copy"].as_bool()),
+        (Some("sent"), Some(1), Some(true))
+    );
     assert_eq!(reporter_inbox(&ms, 1).len(), 1, "not sent a second time");
     assert_eq!(maildir(&ms, SECURITY, "Sent").len(), 1);
 }
