@@ -145,9 +145,12 @@ fn classify(addr: &str, e: &lettre::transport::smtp::Error) -> SendError {
         src = s.source();
     }
     let text = reason(&format!("{addr}: {text}"));
-    if e.is_permanent() {
+    // A refused login (530/534/535) says nothing about the message: the account needs
+    // fixing, and the queue should wait for that rather than fail every reply.
+    let auth = e.status().is_some_and(|c| matches!(c.to_string().as_str(), "530" | "534" | "535"));
+    if e.is_permanent() && !auth {
         SendError::Permanent(text)
-    } else if e.is_transient() || e.is_timeout() || e.is_tls() {
+    } else if auth || e.is_transient() || e.is_timeout() || e.is_tls() {
         SendError::Transient(text)
     } else if e.is_client() {
         // The client refused to send it as it is (e.g. 8-bit text to a 7-bit server).

@@ -356,3 +356,24 @@ fn interrupted_without_a_sent_mailbox_it_is_failed_not_sent_again() {
     assert_eq!(reporter_inbox(&ms, 1).len(), 1, "sent once, by the killed run");
     assert_eq!(maildir(&ms, SECURITY, "Sent").len(), 0);
 }
+
+#[test]
+fn a_refused_login_keeps_the_reply_queued_and_the_password_out_of_the_reason() {
+    let ms = MailServers::start();
+    let env = setup(&ms, &Via::Submissions, "");
+    let file = write_message(&env, "auth-1", REPORTER, b"Thanks.\r\n");
+    let id = enqueue(&env, &ms, &file, REPORTER, true);
+    let wrong = "wrong-smtp-secret-42";
+    let o = vmo(&env, &ms).args(["outbox", "send", "--json"]).env("VULNMAIL_SMTP_PASSWORD", wrong).output().unwrap();
+    let v = json(ok(&o));
+    assert_eq!(
+        (v["retry"].as_u64(), v["failed"].as_u64()),
+        (Some(1), Some(0)),
+        "a login problem is not the reply's: {v}"
+    );
+    let r = row(&env, &ms, id);
+    let reason = r["last_error"].as_str().unwrap();
+    assert!(reason.contains("535"), "{reason}");
+    assert!(!stdout(&o).contains(wrong) && !stderr(&o).contains(wrong) && !reason.contains(wrong));
+    assert_eq!(r["state"], "queued");
+}
