@@ -42,6 +42,12 @@ pub struct Config {
     /// Looking up reporters' keys on the network: off unless configured.
     #[serde(default)]
     pub lookup: LookupConfig,
+    /// Sending replies; absent until configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpConfig>,
+    /// Acknowledging reports.
+    #[serde(default)]
+    pub ack: AckConfig,
     /// The response policy; the built-in preset when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Policy>,
@@ -224,6 +230,100 @@ fn default_timeout() -> u64 {
     60
 }
 
+/// The envelope sender (`MAIL FROM`) of outgoing mail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnvelopeFrom {
+    /// `MAIL FROM:<>` for automatic replies (RFC 3834), so that no bounce answers a bounce;
+    /// replies a person sends use the team address.
+    #[default]
+    Null,
+    /// Always the team address, for servers that refuse the null sender.
+    Address,
+}
+
+/// `[smtp]`: where replies are sent, and where copies are kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmtpConfig {
+    pub host: String,
+    /// Default: 465 for implicit TLS, 587 for STARTTLS, 25 otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub tls: TlsMode,
+    /// Absent: no AUTH (a relay that trusts the host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<SecretSource>,
+    /// Trust this CA (PEM) in addition to the system roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub allow_plaintext: bool,
+    /// The IMAP mailbox a copy of each sent message is appended to ([imap] account); "" = none.
+    #[serde(default = "default_sent_mailbox")]
+    pub sent_mailbox: String,
+    #[serde(default)]
+    pub envelope_from: EnvelopeFrom,
+    /// Seconds a connection, command or answer may take.
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+    /// Attempts per message before it is marked failed.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// The wait after the first failed attempt; doubled after each further one.
+    #[serde(default = "default_backoff_seconds")]
+    pub backoff_seconds: u64,
+    /// The longest wait between two attempts.
+    #[serde(default = "default_backoff_max_seconds")]
+    pub backoff_max_seconds: u64,
+}
+
+impl SmtpConfig {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            TlsMode::Implicit => 465,
+            TlsMode::Starttls => 587,
+            TlsMode::None => 25,
+        })
+    }
+}
+
+fn default_sent_mailbox() -> String {
+    "Sent".into()
+}
+fn default_max_attempts() -> u32 {
+    8
+}
+fn default_backoff_seconds() -> u64 {
+    60
+}
+fn default_backoff_max_seconds() -> u64 {
+    6 * 3600
+}
+
+/// `[ack]`: acknowledging reports.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AckConfig {
+    /// Acknowledge new reports without a person (run / watch).
+    #[serde(default)]
+    pub auto: bool,
+    /// At most one automatic reply per sender in this many days (RFC 3834).
+    #[serde(default = "default_rate_limit_days")]
+    pub rate_limit_days: u32,
+}
+
+impl Default for AckConfig {
+    fn default() -> Self {
+        AckConfig { auto: false, rate_limit_days: default_rate_limit_days() }
+    }
+}
+
+fn default_rate_limit_days() -> u32 {
+    7
+}
+
 /// `[lookup]`: finding a reporter's certificate by the From address.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LookupConfig {
@@ -305,6 +405,14 @@ impl Config {
         for a in &self.team.addresses {
             if !is_plausible_address(a) {
                 return Err(format!("[team] addresses: {a:?} is not an email address"));
+            }
+        }
+        if let Some(smtp) = &self.smtp {
+            if smtp.password.is_some() && smtp.user.is_none() {
+                return Err("[smtp] password is set but user is not".into());
+            }
+            if smtp.max_attempts == 0 {
+                return Err("[smtp] max_attempts must be at least 1".into());
             }
         }
         if let Some(SecretSource::Prompt(false)) = self.key.passphrase {
@@ -542,6 +650,29 @@ mod tests {
         let added = with_key_passphrase("[team]\naddresses = [\"a@b.org\"]\n", &SecretSource::Prompt(true));
         let cfg: Config = toml::from_str(&added).unwrap();
         assert_eq!(cfg.key.passphrase, Some(SecretSource::Prompt(true)));
+    }
+
+    #[test]
+    fn smtp_and_ack_sections_have_safe_defaults() {
+        let cfg: Config =
+            toml::from_str("[team]\naddresses = [\"security@example.org\"]\n[smtp]\nhost = \"smtp.example.org\"\n")
+                .unwrap();
+        let s = cfg.smtp.as_ref().unwrap();
+        assert_eq!((s.tls, s.port(), s.sent_mailbox.as_str()), (TlsMode::Implicit, 465, "Sent"));
+        assert_eq!((s.envelope_from, s.max_attempts, s.backoff_seconds), (EnvelopeFrom::Null, 8, 60));
+        assert!(!s.allow_plaintext && s.user.is_none());
+        assert!(!cfg.ack.auto);
+        assert_eq!(cfg.ack.rate_limit_days, 7);
+        assert!(cfg.validate().is_ok());
+        let cfg: Config = toml::from_str(
+            "[team]\naddresses = [\"security@example.org\"]\n[smtp]\nhost = \"h\"\ntls = \"starttls\"\n\
+             envelope_from = \"address\"\npassword = { env = \"P\" }\n[ack]\nauto = true\nrate_limit_days = 3\n",
+        )
+        .unwrap();
+        let s = cfg.smtp.as_ref().unwrap();
+        assert_eq!((s.port(), s.envelope_from), (587, EnvelopeFrom::Address));
+        assert!(cfg.validate().is_err(), "a password without a user");
+        assert!(toml::from_str::<Config>("[smtp]\nhost = \"h\"\nenvelope_from = \"bogus\"\n").is_err());
     }
 
     #[test]

@@ -86,6 +86,7 @@ pub enum Command {
     Certs(CertsArgs),
     #[command(subcommand)]
     Attachment(AttachmentCommand),
+    Outbox(OutboxArgs),
     Lock(LockArgs),
     Completions(CompletionsArgs),
     Man(ManArgs),
@@ -355,6 +356,89 @@ pub struct CertsArgs {}
 #[derive(Debug, Subcommand)]
 pub enum AttachmentCommand {
     Save(AttachmentSaveArgs),
+}
+
+/// Show the outbox: replies waiting, sent, failed
+///
+/// Every reply is written to the outbox first and sent from there; see
+/// docs/delivery.md for the states. Without a subcommand, lists the queue.
+///
+/// Example:
+///   vulnmail outbox --json
+///   vulnmail outbox send
+///   vulnmail outbox retry 7
+#[derive(Debug, Args)]
+pub struct OutboxArgs {
+    #[command(subcommand)]
+    pub command: Option<OutboxCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    Send(OutboxSendArgs),
+    Retry(OutboxIdArgs),
+    Drop(OutboxIdArgs),
+    #[command(hide = true)]
+    EnqueueRaw(OutboxEnqueueRawArgs),
+}
+
+/// Send what is due now over [smtp], keeping a copy in the Sent mailbox
+///
+/// Exits 1 when a message failed for good in this run.
+///
+/// Example:
+///   vulnmail outbox send --json
+#[derive(Debug, Args)]
+pub struct OutboxSendArgs {
+    /// Seconds to wait for another vulnmail that is writing to the store
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub wait: u64,
+}
+
+/// Act on one outbox message: retry queues it again now, drop gives it up
+///
+/// Example:
+///   vulnmail outbox retry 7
+#[derive(Debug, Args)]
+pub struct OutboxIdArgs {
+    /// The message's id, as `vulnmail outbox` shows it
+    #[arg(value_name = "ID")]
+    pub id: i64,
+
+    /// Seconds to wait for another vulnmail that is writing to the store
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub wait: u64,
+}
+
+/// Testing aid: queue a finished RFC 5322 message file as it is
+///
+/// Example:
+///   vulnmail outbox enqueue-raw reply.eml --to reporter@example.net --automatic
+#[derive(Debug, Args)]
+pub struct OutboxEnqueueRawArgs {
+    /// The message; it must carry a Message-ID
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// The envelope recipient
+    #[arg(long, value_name = "ADDR")]
+    pub to: String,
+
+    /// Queue it as an automatic reply (null envelope sender unless configured otherwise)
+    #[arg(long)]
+    pub automatic: bool,
+
+    /// The report it answers
+    #[arg(long, value_name = "ID")]
+    pub report: Option<String>,
+
+    /// Which reply it is
+    #[arg(long, default_value = "raw", value_name = "NAME")]
+    pub template: String,
+
+    /// Seconds to wait for another vulnmail that is writing to the store
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub wait: u64,
 }
 
 /// Write an attachment into a directory under a safe file name

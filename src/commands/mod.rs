@@ -15,6 +15,7 @@ mod log;
 mod lookup;
 mod man;
 mod messages;
+mod outbox;
 pub mod process;
 mod reprocess;
 mod secrets;
@@ -224,6 +225,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::Secrets(SecretsCommand::Status(a)) => secrets::status(&ctx, a)?,
         Command::Fetch(a) => fetch::run(&ctx, a)?,
+        Command::Outbox(a) => outbox::run(&ctx, a)?,
         Command::Import(a) => import::run(&ctx, a)?,
         Command::Watch(a) => watch::run(&ctx, a)?,
         Command::Messages(a) => messages::run(&ctx, a)?,

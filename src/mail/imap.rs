@@ -486,6 +486,25 @@ fn after_store(conn: &mut Connection, uids: &[u32], after: &AfterStore<'_>) -> i
     Ok(())
 }
 
+/// An IMAP quoted string (RFC 3501): backslash and double quote escaped; CR and LF,
+/// which a quoted string cannot hold, dropped.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\r' | '\n' => {}
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// A compact UID set: 1:5,8,10:12.
 pub fn uid_set(uids: &[u32]) -> String {
     let mut sorted = uids.to_vec();
@@ -537,6 +556,47 @@ impl Connection {
         }
     }
 
+    /// Make sure `mailbox` exists, creating it when the server has none by that name.
+    pub fn ensure_mailbox(&mut self, mailbox: &str) -> Result<(), ImapError> {
+        let names = self
+            .session
+            .list(None, Some(&quote(mailbox)))
+            .map_err(|e| ImapError::Mailbox { mailbox: mailbox.into(), reason: first_line(&e) })?;
+        if names.iter().any(|n| n.name() == mailbox) {
+            return Ok(());
+        }
+        self.session.create(mailbox).map_err(|e| ImapError::Mailbox { mailbox: mailbox.into(), reason: first_line(&e) })
+    }
+
+    /// Append a message to `mailbox`, flagged \Seen (a copy of what was sent).
+    pub fn append_seen(&mut self, mailbox: &str, raw: &[u8]) -> Result<(), ImapError> {
+        let addr = self.addr.clone();
+        self.session.append(mailbox, raw).flag(imap::types::Flag::Seen).finish().map(|_| ()).map_err(|e| match e {
+            imap::Error::No(_) | imap::Error::Bad(_) => {
+                ImapError::Mailbox { mailbox: mailbox.into(), reason: first_line(&e) }
+            }
+            other => ImapError::Lost { addr, during: format!("APPEND to {mailbox}"), reason: first_line(&other) },
+        })
+    }
+
+    /// Whether `mailbox` holds a message with this Message-ID (given without angle
+    /// brackets): `UID SEARCH HEADER Message-ID`.
+    pub fn has_message_id(&mut self, mailbox: &str, message_id: &str) -> Result<bool, ImapError> {
+        let addr = self.addr.clone();
+        let lost = |during: &str, e: imap::Error| match e {
+            imap::Error::No(_) | imap::Error::Bad(_) => {
+                ImapError::Mailbox { mailbox: mailbox.into(), reason: first_line(&e) }
+            }
+            other => ImapError::Lost { addr: addr.clone(), during: during.into(), reason: first_line(&other) },
+        };
+        self.session.examine(mailbox).map_err(|e| lost(&format!("opening {mailbox}"), e))?;
+        let found = self
+            .session
+            .uid_search(format!("HEADER Message-ID {}", quote(&format!("<{message_id}>"))))
+            .map_err(|e| lost(&format!("searching {mailbox}"), e))?;
+        Ok(!found.is_empty())
+    }
+
     pub fn logout(mut self) {
         let _ = self.session.logout();
     }
@@ -550,5 +610,11 @@ mod tests {
     fn uid_sets_are_compact() {
         assert_eq!(uid_set(&[5, 1, 2, 3, 8, 10, 11, 12]), "1:3,5,8,10:12");
         assert_eq!(uid_set(&[7]), "7");
+    }
+
+    #[test]
+    fn quoted_strings_escape_what_they_must() {
+        assert_eq!(quote("Sent"), "\"Sent\"");
+        assert_eq!(quote("a\"b\\c\r\n"), "\"a\\\"b\\\\c\"");
     }
 }

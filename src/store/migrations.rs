@@ -181,6 +181,42 @@ const MIGRATIONS: &[(&str, &str)] = &[
         FROM reports WHERE kind = 'report' AND report_id IS NOT NULL;
     ",
     ),
+    (
+        "0006 outbox",
+        "
+    -- Outgoing mail is written here first and sent from here: a reply is never lost
+    -- (it stays until sent, failed or dropped) and never sent twice (see mail::deliver).
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY,
+        report_id       TEXT,
+        template        TEXT NOT NULL,
+        automatic       INTEGER NOT NULL CHECK (automatic IN (0, 1)),
+        message_id      TEXT NOT NULL UNIQUE,
+        -- NULL: the null sender, MAIL FROM:<> (RFC 3834 automatic replies)
+        envelope_from   TEXT,
+        envelope_to     TEXT NOT NULL,
+        state           TEXT NOT NULL DEFAULT 'queued'
+                        CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'dropped')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        next_attempt_at TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        sent_at         TEXT,
+        -- a copy was appended to the Sent mailbox
+        sent_copy       INTEGER NOT NULL DEFAULT 0 CHECK (sent_copy IN (0, 1)),
+        -- last: the message exactly as sent, CRLF line endings
+        raw             BLOB NOT NULL
+    ) STRICT;
+    CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+    CREATE INDEX outbox_report ON outbox (report_id, template);
+
+    -- When each sender last got an automatic reply (RFC 3834 rate limit).
+    CREATE TABLE auto_replies (
+        sender          TEXT PRIMARY KEY,
+        last_at         TEXT NOT NULL
+    ) STRICT;
+    ",
+    ),
 ];
 
 pub fn run(store: &mut Store) -> Result<(), StoreError> {

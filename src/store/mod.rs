@@ -11,6 +11,7 @@ pub mod key;
 pub mod lock;
 pub mod messages;
 mod migrations;
+pub mod outbox;
 pub mod reports;
 pub mod triage;
 

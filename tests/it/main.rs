@@ -19,6 +19,7 @@ mod interop;
 mod key_check;
 mod key_lifecycle;
 mod lookup;
+mod outbox;
 mod reports;
 mod secrets;
 mod triage;

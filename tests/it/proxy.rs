@@ -17,6 +17,9 @@ pub struct Faults {
     pub delay_per_chunk: Option<Duration>,
     /// Forward server bytes in chunks of at most this size (default 16 KiB).
     pub chunk: Option<usize>,
+    /// Close both directions right after forwarding the server chunk that contains
+    /// this (e.g. b"354 " to cut an SMTP connection mid-DATA).
+    pub cut_after_server_says: Option<Vec<u8>>,
 }
 
 pub struct Proxy {
@@ -95,6 +98,15 @@ fn spawn_pair(client: TcpStream, server: TcpStream, f: Faults, cb: Arc<Mutex<Vec
                         && sent + n >= cut
                     {
                         n = cut - sent;
+                        let _ = c_write.write_all(&buf[..n as usize]);
+                        sb.fetch_add(n, Ordering::Relaxed);
+                        let _ = c_write.shutdown(Shutdown::Both);
+                        let _ = s_read.shutdown(Shutdown::Both);
+                        return;
+                    }
+                    if let Some(p) = &f.cut_after_server_says
+                        && buf[..n as usize].windows(p.len()).any(|w| w == p.as_slice())
+                    {
                         let _ = c_write.write_all(&buf[..n as usize]);
                         sb.fetch_add(n, Ordering::Relaxed);
                         let _ = c_write.shutdown(Shutdown::Both);
