@@ -8,6 +8,7 @@ mod mailservers;
 mod proxy;
 
 mod bad_input;
+mod ack_compose;
 mod cli_reference;
 mod dogfood;
 mod fetch;
