@@ -144,14 +144,10 @@ pub fn compose(r: &ReplyInput) -> Result<Composed, ComposeError> {
             plain.extend_from_slice(b"\r\n");
             plain.extend_from_slice(body.as_bytes());
             // Dates before 1970 cannot occur for a reply; clamp rather than fail.
-            let since = std::time::Duration::try_from(r.date.duration_since(jiff::Timestamp::UNIX_EPOCH)).unwrap_or_default();
+            let since =
+                std::time::Duration::try_from(r.date.duration_since(jiff::Timestamp::UNIX_EPOCH)).unwrap_or_default();
             let now = SystemTime::UNIX_EPOCH + since;
-            let armored = sign_and_encrypt(
-                &enc.team_key,
-                &[enc.reporter.clone(), enc.team_cert.clone()],
-                &plain,
-                now,
-            )?;
+            let armored = sign_and_encrypt(&enc.team_key, &[enc.reporter.clone(), enc.team_cert.clone()], &plain, now)?;
             let armored = crlf(&String::from_utf8_lossy(&armored));
 
             let outer_subject = format!("Re: [{}] your security report", clean(&r.report_id));
@@ -274,9 +270,8 @@ pub fn mailbox(s: &str) -> Option<String> {
     let s = s.strip_prefix('<').and_then(|s| s.strip_suffix('>')).unwrap_or(s);
     let (local, domain) = s.split_once('@')?;
     let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && local.split('.').all(|p| !p.is_empty() && p.chars().all(atext));
+    let local_ok =
+        !local.is_empty() && local.len() <= 64 && local.split('.').all(|p| !p.is_empty() && p.chars().all(atext));
     if !local_ok || !is_domain(&domain.to_ascii_lowercase()) {
         return None;
     }
@@ -419,7 +414,20 @@ mod tests {
         assert_eq!(msg.body_text(0).unwrap(), "Hello,\r\n\r\nthanks.\r\n");
         assert_eq!(
             header_names(&c.raw),
-            ["date", "from", "to", "message-id", "in-reply-to", "references", "auto-submitted", "x-auto-response-suppress", "mime-version", "subject", "content-type", "content-transfer-encoding"]
+            [
+                "date",
+                "from",
+                "to",
+                "message-id",
+                "in-reply-to",
+                "references",
+                "auto-submitted",
+                "x-auto-response-suppress",
+                "mime-version",
+                "subject",
+                "content-type",
+                "content-transfer-encoding"
+            ]
         );
         // A manual reply is not marked automatic.
         let c = compose(&ReplyInput { automatic: false, ..input() }).unwrap();
@@ -460,8 +468,25 @@ mod tests {
 
     #[test]
     fn a_recipient_must_be_exactly_one_address() {
-        for bad in ["", "a@b.example, c@d.example", "Ada <ada@example.net>", "ada@example.net\r\nBcc: x@evil", "ada", "ada@", "@x.example", "a b@x.example", "ada@exa mple.net", "group: a@b.example;", "ada@example.net>", "ädä@example.net", "a..b@x.example"] {
-            assert!(matches!(compose(&ReplyInput { to: bad.into(), ..input() }), Err(ComposeError::BadRecipient(_))), "{bad:?}");
+        for bad in [
+            "",
+            "a@b.example, c@d.example",
+            "Ada <ada@example.net>",
+            "ada@example.net\r\nBcc: x@evil",
+            "ada",
+            "ada@",
+            "@x.example",
+            "a b@x.example",
+            "ada@exa mple.net",
+            "group: a@b.example;",
+            "ada@example.net>",
+            "ädä@example.net",
+            "a..b@x.example",
+        ] {
+            assert!(
+                matches!(compose(&ReplyInput { to: bad.into(), ..input() }), Err(ComposeError::BadRecipient(_))),
+                "{bad:?}"
+            );
         }
         let c = compose(&ReplyInput { to: " <Ada@Example.NET> ".into(), ..input() }).unwrap();
         assert_eq!(c.envelope_to, "Ada@example.net");
@@ -478,7 +503,10 @@ mod tests {
         // No line of the message is a lone dot or starts with one, or with "From ".
         assert!(!text.split("\r\n").any(|l| l.starts_with('.') || l.starts_with("From ")), "{text}");
         let msg = MessageParser::new().parse(&c.raw).unwrap();
-        assert_eq!(msg.body_text(0).unwrap(), "first\r\n.\r\nsecond\r\n..\r\n.hidden\r\nFrom the top\r\nbare\r\ncr\r\n");
+        assert_eq!(
+            msg.body_text(0).unwrap(),
+            "first\r\n.\r\nsecond\r\n..\r\n.hidden\r\nFrom the top\r\nbare\r\ncr\r\n"
+        );
     }
 
     #[test]
@@ -533,8 +561,14 @@ mod tests {
         let team = fixture("team.sec.asc");
         let ada = fixture("ada.sec.asc");
         for key in [ada, team.clone()] {
-            let d = crate::openpgp::decrypt::decrypt(&[key], &[team.clone()], armored, Default::default(), SystemTime::now())
-                .unwrap();
+            let d = crate::openpgp::decrypt::decrypt(
+                &[key],
+                std::slice::from_ref(&team),
+                armored,
+                Default::default(),
+                SystemTime::now(),
+            )
+            .unwrap();
             assert_eq!(d.signatures.first().map(|s| s.status), Some("good"));
             let inner = MessageParser::new().parse(&d.plaintext).unwrap();
             assert_eq!(inner.subject(), Some("Re: [VR-2026-0007] XSS in the admin panel"));

@@ -95,9 +95,7 @@ impl Inbound {
                 }
                 "auto-submitted" if auto_submitted.is_none() => auto_submitted = Some(value),
                 "precedence" if precedence.is_none() => precedence = Some(value),
-                "x-auto-response-suppress" if auto_response_suppress.is_none() => {
-                    auto_response_suppress = Some(value)
-                }
+                "x-auto-response-suppress" if auto_response_suppress.is_none() => auto_response_suppress = Some(value),
                 _ if lower.starts_with("list-") => list_headers.push(name.to_string()),
                 _ => {}
             }
@@ -183,9 +181,14 @@ impl fmt::Display for Refusal {
             }
             Refusal::RoleSender(a) => write!(f, "the sender {} is a system or list address", c(a)),
             Refusal::NoReplySender(a) => write!(f, "the sender {} does not accept replies", c(a)),
-            Refusal::NullSender => write!(f, "the envelope sender is null (Return-Path: <>): a bounce or automatic mail"),
+            Refusal::NullSender => {
+                write!(f, "the envelope sender is null (Return-Path: <>): a bounce or automatic mail")
+            }
             Refusal::MissingEnvelopeSender => {
-                write!(f, "the message has no envelope sender (no Return-Path header), so nobody vouches for the sender")
+                write!(
+                    f,
+                    "the message has no envelope sender (no Return-Path header), so nobody vouches for the sender"
+                )
             }
             Refusal::NoFrom => write!(f, "the message has no From address to reply to"),
             Refusal::SeveralFrom(n) => write!(f, "the From header has {n} addresses; a reply goes to exactly one"),
@@ -366,10 +369,7 @@ mod tests {
         assert_eq!(refusal(&with("Auto-Submitted: no")), None);
         assert_eq!(refusal(&with("Auto-Submitted: No (a person wrote this)")), None);
         for v in ["auto-replied", "auto-generated", "auto-notified; owner-email=x@y", "AUTO-REPLIED", ""] {
-            assert!(
-                matches!(refusal(&with(&format!("Auto-Submitted: {v}"))), Some(Refusal::AutoSubmitted(_))),
-                "{v}"
-            );
+            assert!(matches!(refusal(&with(&format!("Auto-Submitted: {v}"))), Some(Refusal::AutoSubmitted(_))), "{v}");
         }
     }
 
@@ -406,7 +406,13 @@ mod tests {
 
     #[test]
     fn role_senders_refuse_by_from_or_envelope() {
-        for a in ["MAILER-DAEMON@mx.example.net", "postmaster@example.net", "dev-request@lists.example.net", "owner-dev@lists.example.net", "dev-request+bounce@lists.example.net"] {
+        for a in [
+            "MAILER-DAEMON@mx.example.net",
+            "postmaster@example.net",
+            "dev-request@lists.example.net",
+            "owner-dev@lists.example.net",
+            "dev-request+bounce@lists.example.net",
+        ] {
             let m = replaced("From", &format!("From: <{a}>"));
             assert!(matches!(refusal(&m), Some(Refusal::RoleSender(_))), "From {a}");
             let m = replaced("Return-Path", &format!("Return-Path: <{a}>"));
@@ -420,8 +426,19 @@ mod tests {
 
     #[test]
     fn noreply_variants_refuse() {
-        for a in ["noreply@x.example", "no-reply@x.example", "No_Reply@x.example", "do-not-reply@x.example", "donotreply@x.example", "notifications-noreply@x.example", "dont.reply@x.example"] {
-            assert!(matches!(refusal(&replaced("From", &format!("From: <{a}>"))), Some(Refusal::NoReplySender(_))), "{a}");
+        for a in [
+            "noreply@x.example",
+            "no-reply@x.example",
+            "No_Reply@x.example",
+            "do-not-reply@x.example",
+            "donotreply@x.example",
+            "notifications-noreply@x.example",
+            "dont.reply@x.example",
+        ] {
+            assert!(
+                matches!(refusal(&replaced("From", &format!("From: <{a}>"))), Some(Refusal::NoReplySender(_))),
+                "{a}"
+            );
         }
         assert!(matches!(
             refusal(&replaced("Return-Path", "Return-Path: <bounce-noreply@x.example>")),
@@ -469,7 +486,9 @@ mod tests {
         let stripped = base()
             .replace("Delivered-To: security@example.org\r\n", "")
             .replace("To: Example Security <security@example.org>", "To: someone@example.com");
-        for h in ["Cc: <psirt@example.org>", "Delivered-To: security@example.org", "X-Original-To: Security@Example.org"] {
+        for h in
+            ["Cc: <psirt@example.org>", "Delivered-To: security@example.org", "X-Original-To: Security@Example.org"]
+        {
             let m = Inbound::parse(format!("{h}\r\n{stripped}").as_bytes()).unwrap();
             assert_eq!(refusal(&m), None, "{h}");
         }

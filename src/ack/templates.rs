@@ -216,7 +216,8 @@ pub fn available(overrides: Option<&Path>) -> Vec<(String, Origin)> {
     {
         for e in entries.flatten() {
             let p = e.path();
-            if let (Some(stem), Some("txt")) = (p.file_stem().and_then(|s| s.to_str()), p.extension().and_then(|s| s.to_str()))
+            if let (Some(stem), Some("txt")) =
+                (p.file_stem().and_then(|s| s.to_str()), p.extension().and_then(|s| s.to_str()))
                 && valid_name(stem)
             {
                 out.insert(stem.to_string(), Origin::Override(p.clone()));
@@ -261,6 +262,17 @@ pub fn render_source(name: &str, text: &str, origin: Origin, ctx: &TemplateConte
         .build()
         .map_err(|e| format_err(1, &e.to_string()))?;
     env.set_syntax(syntax);
+    // Printing a none would put "none" into a mail to a reporter: an error instead, so a
+    // template tests optional values (`{% if report.credit %}`) before printing them.
+    env.set_formatter(|out, state, value| {
+        if value.is_none() {
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                "a value here is none (not set for this report); test it with {% if … %} or use `or \"…\"`",
+            ));
+        }
+        minijinja::escape_formatter(out, state, value)
+    });
     // Override templates are the team's own, but a runaway loop should still end.
     env.set_fuel(Some(1_000_000));
 
@@ -283,7 +295,11 @@ pub fn render_source(name: &str, text: &str, origin: Origin, ctx: &TemplateConte
         .map_err(|e| template_err(e, 2))?;
 
     // One line: a value with a line break or a tab cannot break the subject apart.
-    let subject = subject.split(|c: char| c.is_control() || c.is_whitespace()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+    let subject = subject
+        .split(|c: char| c.is_control() || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     if subject.is_empty() {
         return Err(format_err(1, "the subject renders empty"));
     }
@@ -344,8 +360,10 @@ mod tests {
     #[test]
     fn an_override_replaces_the_default_and_adds_new_names() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ack.txt"), "Subject: Got it: {{ report.id }}\n\nThanks, {{ team.name }}.\n").unwrap();
-        std::fs::write(dir.path().join("wontfix.txt"), "Subject: {{ report.id }} closed\n\nWe will not fix it.\n").unwrap();
+        std::fs::write(dir.path().join("ack.txt"), "Subject: Got it: {{ report.id }}\n\nThanks, {{ team.name }}.\n")
+            .unwrap();
+        std::fs::write(dir.path().join("wontfix.txt"), "Subject: {{ report.id }} closed\n\nWe will not fix it.\n")
+            .unwrap();
         let ctx = TemplateContext::sample(false);
         let r = render("ack", Some(dir.path()), &ctx).unwrap();
         assert_eq!(r.subject, "Got it: VR-2026-0007");
@@ -370,13 +388,16 @@ mod tests {
         assert!(matches!(e, TemplateError::Template { line: Some(4), .. }), "{text}");
         assert!(text.starts_with(&format!("template triaged ({}) line 4: undefined", path.display())), "{text}");
         // Also a plain top-level name, and in the subject (line 1).
-        let e = render_source("x", "Subject: {{ nope }}\n\nbody\n", Origin::Default, &TemplateContext::sample(true)).unwrap_err();
+        let e = render_source("x", "Subject: {{ nope }}\n\nbody\n", Origin::Default, &TemplateContext::sample(true))
+            .unwrap_err();
         assert!(e.to_string().starts_with("template x (the default) line 1: undefined"), "{e}");
     }
 
     #[test]
     fn a_syntax_error_names_the_line() {
-        let e = render_source("ack", "Subject: hi\n\nok\nok\n{% if %}\n", Origin::Default, &TemplateContext::sample(true)).unwrap_err();
+        let e =
+            render_source("ack", "Subject: hi\n\nok\nok\n{% if %}\n", Origin::Default, &TemplateContext::sample(true))
+                .unwrap_err();
         assert!(matches!(e, TemplateError::Template { line: Some(5), .. }), "{e}");
         assert!(e.to_string().contains("syntax error"), "{e}");
     }
@@ -410,5 +431,60 @@ mod tests {
         ctx.report.title = Some("<script>&\"x\"".into());
         let r = render_source("a.html", "Subject: s\n\n{{ report.title }}", Origin::Default, &ctx).unwrap();
         assert_eq!(r.body, "<script>&\"x\"\n");
+    }
+}
+
+#[cfg(test)]
+mod doc_tests {
+    use super::*;
+
+    fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    out.push(p.clone());
+                    flatten(&p, v, out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                if let Some(first) = a.first() {
+                    flatten(&format!("{prefix}[]"), first, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_variable_is_documented_and_every_documented_one_exists() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/templates.md")).unwrap();
+        let documented: std::collections::BTreeSet<String> = doc
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split_once('`').map(|(v, _)| v.to_string()))
+            .filter(|v| !DEFAULTS.iter().any(|(n, _)| n == v))
+            .collect();
+        let mut vars = Vec::new();
+        flatten("", &serde_json::to_value(TemplateContext::sample(true)).unwrap(), &mut vars);
+        // Objects themselves (`team`, `report`) need no row of their own.
+        let vars: std::collections::BTreeSet<String> =
+            vars.into_iter().filter(|v| v != "team" && v != "report").collect();
+        assert_eq!(documented, vars);
+    }
+
+    #[test]
+    fn the_documented_error_messages_and_idioms_hold() {
+        let ctx = TemplateContext::sample(false);
+        let e = render_source("ack", "Subject: x\n\n{% if %}", Origin::Default, &ctx).unwrap_err();
+        assert!(e.to_string().starts_with("template ack (the default) line 3: syntax error"), "{e}");
+        let r =
+            render_source("a", "Subject: x\n\n{{ report.credit or \"anonymous\" }}", Origin::Default, &ctx).unwrap();
+        assert_eq!(r.body, "anonymous\n");
+        let e = render_source("a", "Subject: x\n\n\n{{ report.credit }}", Origin::Default, &ctx).unwrap_err();
+        assert!(
+            e.to_string().starts_with("template a (the default) line 4: invalid operation: a value here is none"),
+            "{e}"
+        );
     }
 }

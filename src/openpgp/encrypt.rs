@@ -54,7 +54,11 @@ fn inner(signer: &Cert, recipients: &[Cert], plaintext: &[u8], now: SystemTime) 
         let before = keys.len();
         for ka in vc.keys().supported().alive().revoked(false).for_transport_encryption() {
             if ka.key().version() == 4 {
-                keys.push(Recipient::new(Features::empty().set_seipdv1(), pgp::KeyHandle::from(ka.key().keyid()), ka.key()));
+                keys.push(Recipient::new(
+                    Features::empty().set_seipdv1(),
+                    pgp::KeyHandle::from(ka.key().keyid()),
+                    ka.key(),
+                ));
             } else {
                 keys.push(ka.into());
             }
@@ -93,8 +97,14 @@ mod tests {
         let out = sign_and_encrypt(&team, &[ada.clone(), team.clone()], b"hello ada", now).unwrap();
         assert!(out.starts_with(b"-----BEGIN PGP MESSAGE-----"));
         for key in [&ada, &team] {
-            let d = decrypt::decrypt(std::slice::from_ref(key), &[team.clone()], &out, decrypt::Limits::default(), now)
-                .unwrap();
+            let d = decrypt::decrypt(
+                std::slice::from_ref(key),
+                std::slice::from_ref(&team),
+                &out,
+                decrypt::Limits::default(),
+                now,
+            )
+            .unwrap();
             assert_eq!(d.plaintext, b"hello ada");
             assert_eq!(d.signatures.len(), 1, "{:?}", d.signatures);
             assert_eq!(d.signatures[0].status, "good");
@@ -108,7 +118,7 @@ mod tests {
     #[test]
     fn v4_recipients_get_seipd_v1_even_when_they_advertise_v2() {
         let team = fixture("team.sec.asc");
-        let out = sign_and_encrypt(&team, &[team.clone()], b"x", SystemTime::now()).unwrap();
+        let out = sign_and_encrypt(&team, std::slice::from_ref(&team), b"x", SystemTime::now()).unwrap();
         let mut reader = pgp::armor::Reader::from_bytes(&out, None);
         let mut bin = Vec::new();
         std::io::Read::read_to_end(&mut reader, &mut bin).unwrap();
@@ -130,7 +140,7 @@ mod tests {
         let team = fixture("team.sec.asc");
         let public = team.clone().strip_secret_key_material();
         assert!(matches!(
-            sign_and_encrypt(&public, &[team.clone()], b"x", SystemTime::now()),
+            sign_and_encrypt(&public, std::slice::from_ref(&team), b"x", SystemTime::now()),
             Err(EncryptError::Signing(_))
         ));
         assert!(matches!(sign_and_encrypt(&team, &[], b"x", SystemTime::now()), Err(EncryptError::NoRecipients)));

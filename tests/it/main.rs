@@ -7,8 +7,8 @@ mod common;
 mod mailservers;
 mod proxy;
 
-mod bad_input;
 mod ack_compose;
+mod bad_input;
 mod cli_reference;
 mod dogfood;
 mod fetch;
