@@ -167,9 +167,8 @@ pub enum Refusal {
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The values come from a mail: the caller sanitises before a terminal; here
-        // they are only cut short.
-        let c = |s: &str| crate::term::cut(s, 80);
+        // The values come from a mail: made safe for a terminal and cut short here.
+        let c = |s: &str| crate::term::cut(&crate::term::sanitize(s, false), 80);
         match self {
             Refusal::AutoSubmitted(v) => {
                 write!(f, "the message is itself automatic (Auto-Submitted: {}); RFC 3834 forbids a reply", c(v))
@@ -511,6 +510,9 @@ mod tests {
             assert!(text.len() > 20 && !text.contains('\n'), "{text}");
         }
         assert!(Refusal::NullSender.to_string().contains("null"));
+        // A hostile value cannot reach a terminal raw.
+        let r = Refusal::RoleSender("owner-x\x1b[2J\u{202e}@x".into()).to_string();
+        assert!(!r.contains('\x1b') && !r.contains('\u{202e}'), "{r}");
     }
 
     #[test]
