@@ -11,6 +11,7 @@
 //!
 //! `commands` may use everything; nothing imports `commands` or `cli`.
 
+pub mod ack;
 pub mod cli;
 pub mod clock;
 pub mod commands;

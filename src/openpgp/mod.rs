@@ -3,6 +3,7 @@
 //! Everything uses sequoia's `StandardPolicy`; nothing here prints or prompts.
 
 pub mod decrypt;
+pub mod encrypt;
 pub mod keys;
 pub mod verify;
 
