@@ -12,6 +12,7 @@ use crate::mail::deliver::{self, Outcome, RetryPolicy, SentMailbox};
 use crate::mail::smtp;
 use crate::output::Output;
 use crate::secrets::{self, Secret};
+use crate::store::Store;
 use crate::store::outbox::{Change, NewMail};
 use crate::term::{UntrustedLine, cut};
 
@@ -74,24 +75,52 @@ fn smtp_password(ctx: &Ctx, s: &SmtpConfig) -> anyhow::Result<Option<Secret>> {
     Ok(Some(pw))
 }
 
-fn send(ctx: &Ctx, a: OutboxSendArgs) -> anyhow::Result<Output> {
-    let cfg = ctx.config()?;
-    let smtp_cfg = smtp_config(&cfg)?;
-    let smtp_pw = smtp_password(ctx, smtp_cfg)?;
+/// The credentials delivery needs, resolved once (watch keeps them).
+pub struct Credentials {
+    pub smtp: Option<Secret>,
+    /// The [imap] password, when a Sent mailbox is configured.
+    pub imap: Option<Secret>,
+}
+
+impl Credentials {
+    pub fn resolve(ctx: &Ctx, cfg: &Config) -> anyhow::Result<Credentials> {
+        let smtp_cfg = smtp_config(cfg)?;
+        let imap = match (&cfg.imap, smtp_cfg.sent_mailbox.is_empty()) {
+            (Some(imap), false) => Some(super::fetch::imap_password(ctx, imap)?),
+            _ => None,
+        };
+        Ok(Credentials { smtp: smtp_password(ctx, smtp_cfg)?, imap })
+    }
+}
+
+/// Deliver what is due in the outbox now, then record the acknowledgements that
+/// went out.
+pub fn deliver_now(ctx: &Ctx, cfg: &Config, store: &mut Store, creds: &Credentials) -> anyhow::Result<deliver::Summary> {
+    let smtp_cfg = smtp_config(cfg)?;
     let transport =
-        smtp::connect(smtp_cfg, smtp_pw.as_ref(), &cfg.domain()).map_err(|e| crate::error::UserError(e.to_string()))?;
-    // The Sent mailbox lives in the [imap] account.
-    let imap = match (&cfg.imap, smtp_cfg.sent_mailbox.is_empty()) {
-        (Some(imap), false) => Some((imap, super::fetch::imap_password(ctx, imap)?)),
+        smtp::connect(smtp_cfg, creds.smtp.as_ref(), &cfg.domain()).map_err(|e| crate::error::UserError(e.to_string()))?;
+    let mut sent = match (&cfg.imap, &creds.imap) {
+        (Some(i), Some(pw)) => Some(SentMailbox::new(i, pw, &smtp_cfg.sent_mailbox)),
         _ => None,
     };
-    let (_lock, store) = ctx.open_store_for_writing(&cfg, "outbox send", a.wait)?;
-    let mut sent = imap.as_ref().map(|(i, pw)| SentMailbox::new(i, pw, &smtp_cfg.sent_mailbox));
-    let summary =
-        deliver::deliver(&store, &transport, RetryPolicy::from_config(smtp_cfg), sent.as_mut(), ctx.clock.now())?;
+    let summary = deliver::deliver(store, &transport, RetryPolicy::from_config(smtp_cfg), sent.as_mut(), ctx.clock.now());
     if let Some(s) = sent {
         s.close();
     }
+    super::ack::record_sent(store)?;
+    Ok(summary?)
+}
+
+fn send(ctx: &Ctx, a: OutboxSendArgs) -> anyhow::Result<Output> {
+    let cfg = ctx.config()?;
+    let creds = Credentials::resolve(ctx, &cfg)?;
+    let (_lock, mut store) = ctx.open_store_for_writing(&cfg, "outbox send", a.wait)?;
+    let summary = deliver_now(ctx, &cfg, &mut store, &creds)?;
+    Ok(summary_output(&summary))
+}
+
+/// The text and JSON of a delivery run; failed when anything failed for good.
+pub fn summary_output(summary: &deliver::Summary) -> Output {
     let mut text = format!(
         "sent {}, already sent {}, to retry {}, failed {}, unresolved {}\n",
         summary.sent, summary.already_sent, summary.retry, summary.failed, summary.unresolved
@@ -109,7 +138,7 @@ fn send(ctx: &Ctx, a: OutboxSendArgs) -> anyhow::Result<Output> {
         }
     }
     let failed = summary.failed > 0;
-    Ok(Output::new(text, serde_json::to_value(&summary)?).failed(failed))
+    Output::new(text, serde_json::to_value(summary).unwrap_or_default()).failed(failed)
 }
 
 fn change(ctx: &Ctx, a: OutboxIdArgs, retry: bool) -> anyhow::Result<Output> {

@@ -192,3 +192,19 @@ impl Store {
             .ctx("looking up a report")
     }
 }
+
+impl Store {
+    /// Replies that went out to reports whose first response is not yet
+    /// recorded: (report id, sent at, message id), oldest first.
+    pub fn unrecorded_replies(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT o.report_id, o.sent_at, o.message_id FROM outbox o JOIN triage t ON t.report_id = o.report_id
+                 WHERE o.state = 'sent' AND o.sent_at IS NOT NULL AND t.acknowledged_at IS NULL ORDER BY o.id",
+            )
+            .ctx("finding replies sent")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).ctx("finding replies sent")?;
+        rows.collect::<Result<Vec<_>, _>>().ctx("finding replies sent")
+    }
+}
