@@ -4,4 +4,5 @@
 pub mod extract;
 pub mod model;
 pub mod policy;
+pub mod policy_import;
 pub mod state;
