@@ -135,11 +135,11 @@ fn describe(ctx: &Ctx, policy: &Policy, imported: Option<&Imported>) -> String {
 }
 
 fn value_line(d: &Deadline) -> String {
-    let what = match d.amount {
-        Some(_) => d.describe(),
-        None => format!("{:?} (no fixed time)", d.text.as_deref().unwrap_or("")),
-    };
-    format!("{} {}", UntrustedLine(&what), d.from.describe())
+    match d.amount {
+        Some(_) => format!("{} {}", UntrustedLine(&d.describe()), d.from.describe()),
+        // The promise's own words say when ("after the patch"); a clock start would muddle them.
+        None => format!("\"{}\" (no fixed time)", UntrustedLine(d.text.as_deref().unwrap_or(""))),
+    }
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {

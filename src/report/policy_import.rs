@@ -95,13 +95,15 @@ struct Acc {
 }
 
 impl Acc {
-    fn set(&mut self, sev: &str, kind: &str, d: Deadline, text: &str) {
+    /// Record a value; false when an earlier statement already set another one.
+    fn set(&mut self, sev: &str, kind: &str, d: Deadline, text: &str) -> bool {
         let key = (sev.to_string(), kind.to_string());
-        if self.values.contains_key(&key) {
-            return;
+        if let Some(old) = self.values.get(&key) {
+            return old.amount == d.amount && old.unit == d.unit && old.from == d.from;
         }
         self.values.insert(key, d);
         self.sources.push(Source { severity: sev.into(), kind: kind.into(), text: text.into() });
+        true
     }
 
     fn unclear(&mut self, text: &str) {
@@ -271,7 +273,9 @@ fn table(rows: &[(String, Vec<String>)], acc: &mut Acc) {
                 Some(t) => {
                     let d = t.deadline(kind, cell, cell);
                     for s in &sevs {
-                        acc.set(s, kind, d.clone(), raw);
+                        if !acc.set(s, kind, d.clone(), raw) {
+                            acc.unclear(raw);
+                        }
                     }
                 }
                 None => acc.unclear(&format!("{label} / {head}: {cell}")),
@@ -316,6 +320,10 @@ fn sentence(s: &str, section: &[&'static str], acc: &mut Acc) {
     if !labelled && !is_timing(s) {
         return;
     }
+    // "Business days are counted in Europe/Berlin": read as the time zone.
+    if TZ_RE.is_match(s) && time_of(s).is_none() {
+        return;
+    }
     let mut produced = false;
     let mut failed = false;
     let mut last_kind: Option<&'static str> = None;
@@ -344,7 +352,8 @@ fn sentence(s: &str, section: &[&'static str], acc: &mut Acc) {
             sevs.push("default");
         }
         for sev in sevs {
-            acc.set(sev, kind, d.clone(), s);
+            // A second, different statement for the same deadline: shown, not used.
+            failed |= !acc.set(sev, kind, d.clone(), s);
         }
         produced = true;
     }
@@ -534,7 +543,7 @@ impl Time {
 
 fn time_of(s: &str) -> Option<Time> {
     if let Some(c) = DURATION_RE.captures(s) {
-        let a = c.name("a").map(|m| m.as_str());
+        let a = c.name("a").or(c.name("a2")).map(|m| m.as_str());
         let b = c.name("b").map(|m| m.as_str());
         let unit = c.name("unit").or(c.name("short")).map_or("", |m| m.as_str());
         let (unit, mult) = unit_of(unit)?;
@@ -635,7 +644,7 @@ const UNIT_WORDS: &str = r"(?:business|working|work|calendar)[\s-]+days?|werktag
 static DURATION_RE: LazyLock<Regex> = LazyLock::new(|| {
     let num = format!(r"(?:\d+|{NUMBER_WORDS})");
     let pat = format!(
-        r"(?i)\b(?P<a>{num})(?:\s*(?:-|–|—|to|or|bis|à)\s*(?P<b>{num}))?(?:\s*\(\d+\))?(?:\s*(?P<unit>{UNIT_WORDS})|(?P<short>h|d|w))\b"
+        r"(?i)\b(?P<a>{num})(?:\s*(?:-|–|—|to|or|bis|à)\s*(?P<b>{num}))?(?:\s*\(\d+\))?\s*(?P<unit>{UNIT_WORDS})\b|\b(?P<a2>\d+)\s*(?P<short>h|d|w)\b"
     );
     Regex::new(&pat).unwrap_or_else(|_| unreachable_regex())
 });
@@ -648,7 +657,7 @@ static PROMISE_RE: LazyLock<Regex> = LazyLock::new(|| {
 
 static TIMING_RE: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?i)\b(?:hours?|days?|weeks?|months?|fortnight|business days?|working days?|as soon as|asap|timeline|timelines|time ?frame|deadlines?|no later than|sla|response time|within a reasonable)\b",
+        r"(?i)\b(?:hours?|days?|weeks?|months?|fortnight|business days?|working days?|as soon as|asap|timeline|timelines|time ?frame|deadlines?|no later than|sla|response times?|within a reasonable)\b",
     )
 });
 
@@ -738,6 +747,9 @@ mod tests {
         assert_eq!(t("sous 7 jours"), (Some(7), Some(Unit::Days)));
         assert!(time_of("we have a team").is_none());
         assert!(time_of("version 2 has had support").is_none());
+        // "an" + "d" is not "one day" (a regression: "Spanish and English" was read as 1 day).
+        assert!(time_of("German and English").is_none());
+        assert_eq!(t("5d"), (Some(5), Some(Unit::Days)));
     }
 
     #[test]
@@ -834,6 +846,13 @@ mod tests {
         assert_eq!(s["medium"].fix, s["low"].fix);
         assert!(s["medium"].acknowledge.is_none());
         assert_eq!(imp.sources[0].text, "| Critical | 48-72 hours | 24 hours |");
+    }
+
+    #[test]
+    fn a_second_statement_for_the_same_deadline_is_shown_not_used() {
+        let imp = import("High: fix within 30 days.\n\nHigh: fix within 60 days.\n");
+        assert_eq!(imp.policy.severities["high"].fix.as_ref().unwrap().amount, Some(30));
+        assert_eq!(imp.not_understood, vec!["High: fix within 60 days."]);
     }
 
     #[test]

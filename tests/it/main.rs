@@ -19,5 +19,6 @@ mod interop;
 mod key_check;
 mod key_lifecycle;
 mod lookup;
+mod policy;
 mod reports;
 mod secrets;
