@@ -498,8 +498,13 @@ pub fn render_policy(policy: &Policy) -> String {
     let mut sevs: Vec<_> = policy.severities.iter().collect();
     sevs.sort_by_key(|(k, _)| (order(k).unwrap_or(usize::MAX), k.to_string()));
     for (sev, d) in sevs {
-        s.push_str(&format!("\n[policy.severities.{}]\n", toml::Value::String(sev.clone()).to_string().trim_matches('"')));
-        for (kind, deadline) in [("acknowledge", &d.acknowledge), ("triage", &d.triage), ("fix", &d.fix), ("disclose", &d.disclose)] {
+        s.push_str(&format!(
+            "\n[policy.severities.{}]\n",
+            toml::Value::String(sev.clone()).to_string().trim_matches('"')
+        ));
+        for (kind, deadline) in
+            [("acknowledge", &d.acknowledge), ("triage", &d.triage), ("fix", &d.fix), ("disclose", &d.disclose)]
+        {
             if let Some(v) = deadline.as_ref().and_then(|x| toml::Value::try_from(x).ok()) {
                 s.push_str(&format!("{kind} = {}\n", inline(&v)));
             }

@@ -295,11 +295,29 @@ fn kind_of_header(h: &str) -> Option<&'static str> {
     let has = |words: &[&str]| words.iter().any(|w| l.contains(w));
     if has(&["disclos", "publication", "publish", "advisory", "public", "veröffentlich", "offenleg", "divulga"]) {
         Some("disclose")
-    } else if has(&["acknowledg", "response", "respond", "reply", "receipt", "bestätig", "accusé", "réception", "acuse"])
-    {
+    } else if has(&[
+        "acknowledg",
+        "response",
+        "respond",
+        "reply",
+        "receipt",
+        "bestätig",
+        "accusé",
+        "réception",
+        "acuse",
+    ]) {
         Some("acknowledge")
-    } else if has(&["triage", "assess", "validat", "investigat", "evaluat", "analys", "bewert", "análisis", "évaluation"])
-    {
+    } else if has(&[
+        "triage",
+        "assess",
+        "validat",
+        "investigat",
+        "evaluat",
+        "analys",
+        "bewert",
+        "análisis",
+        "évaluation",
+    ]) {
         Some("triage")
     } else if has(&["fix", "patch", "remediat", "resolution", "resolve", "mitigat", "behebung", "correct", "parche"]) {
         Some("fix")
@@ -440,7 +458,8 @@ fn severities_in_prose(s: &str) -> Vec<&'static str> {
     // "critical or high issues": the first word is named through the second's noun.
     let mut i = 0;
     while i + 2 < w.len() {
-        if let (Some(a), true, Some(b)) = (severity_word(&w[i]), w[i + 1] == "or" || w[i + 1] == "and", severity_word(&w[i + 2]))
+        if let (Some(a), true, Some(b)) =
+            (severity_word(&w[i]), w[i + 1] == "or" || w[i + 1] == "and", severity_word(&w[i + 2]))
             && out.contains(&b)
             && !out.contains(&a)
         {
@@ -467,8 +486,8 @@ fn severities_in(s: &str) -> Vec<&'static str> {
 
 fn severity_word(w: &str) -> Option<&'static str> {
     Some(match w {
-        "critical" | "severe" | "p0" | "p1" | "urgent" | "kritisch" | "critique" | "crítica" | "critica" | "crítico"
-        | "critico" => "critical",
+        "critical" | "severe" | "p0" | "p1" | "urgent" | "kritisch" | "critique" | "crítica" | "critica"
+        | "crítico" | "critico" => "critical",
         "high" | "important" | "p2" | "hoch" | "élevée" | "élevé" | "elevee" | "eleve" | "haute" | "alta" | "alto" => {
             "high"
         }
@@ -566,8 +585,8 @@ fn unit_of(u: &str) -> Option<(Unit, u32)> {
         "h" | "hr" | "hrs" | "hour" | "hours" | "stunde" | "stunden" | "heure" | "heures" | "hora" | "horas" => {
             (Unit::Hours, 1)
         }
-        "d" | "day" | "days" | "calendar day" | "calendar days" | "tag" | "tage" | "tagen" | "jour" | "jours" | "día"
-        | "días" | "dia" | "dias" => (Unit::Days, 1),
+        "d" | "day" | "days" | "calendar day" | "calendar days" | "tag" | "tage" | "tagen" | "jour" | "jours"
+        | "día" | "días" | "dia" | "dias" => (Unit::Days, 1),
         "w" | "wk" | "wks" | "week" | "weeks" | "woche" | "wochen" | "semaine" | "semaines" | "semana" | "semanas" => {
             (Unit::Weeks, 1)
         }
@@ -669,8 +688,18 @@ static KIND_RES: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
                 r"(?i)\backnowledg\w*|\brespond\w*|\bresponse\b|\breply\b|\breplies\b|\bget back to you|\bhear (?:back )?from us|\bconfirm(?:ation of)? (?:the )?receipt",
             ),
         ),
-        ("triage", regex(r"(?i)\btriag\w*|\bassess\w*|\binvestigat\w*|\bvalidat\w*|\bevaluat\w*|\banaly[sz]\w*|\bconfirm (?:the|whether|if)\b")),
-        ("fix", regex(r"(?i)\bfix\w*|\bpatch\w*|\bremediat\w*|\bresol(?:ve|ved|ution)\b|\bmitigat\w*|\bsecurity (?:update|release)s?\b")),
+        (
+            "triage",
+            regex(
+                r"(?i)\btriag\w*|\bassess\w*|\binvestigat\w*|\bvalidat\w*|\bevaluat\w*|\banaly[sz]\w*|\bconfirm (?:the|whether|if)\b",
+            ),
+        ),
+        (
+            "fix",
+            regex(
+                r"(?i)\bfix\w*|\bpatch\w*|\bremediat\w*|\bresol(?:ve|ved|ution)\b|\bmitigat\w*|\bsecurity (?:update|release)s?\b",
+            ),
+        ),
         (
             "disclose",
             regex(
@@ -681,8 +710,11 @@ static KIND_RES: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
 });
 
 /// Words just before a kind word that make it the clock's start, not the deadline's kind.
-static CLOCK_START_RE: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?i)\b(?:after|once|following|of|from|since|until|upon|when|before)(?:\s+(?:the|a|an|its|our|your|a|initial))?\s*$"));
+static CLOCK_START_RE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)\b(?:after|once|following|of|from|since|until|upon|when|before)(?:\s+(?:the|a|an|its|our|your|a|initial))?\s*$",
+    )
+});
 
 static RECEIPT_RE: LazyLock<Regex> = LazyLock::new(|| {
     regex(
@@ -694,7 +726,9 @@ static ACK_START_RE: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?i)\b(?:of|from|after|since|following)\s+(?:the\s+|our\s+)?acknowledg\w*"));
 
 static FIX_START_RE: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"(?i)\b(?:after|once|following|of|from|when)\s+(?:the\s+|a\s+)?(?:fix|patch|release|update)\w*|\bafter\s+(?:it\s+is\s+|being\s+)?(?:fixed|patched|released)")
+    regex(
+        r"(?i)\b(?:after|once|following|of|from|when)\s+(?:the\s+|a\s+)?(?:fix|patch|release|update)\w*|\bafter\s+(?:it\s+is\s+|being\s+)?(?:fixed|patched|released)",
+    )
 });
 
 static CLAUSE_RE: LazyLock<Regex> =
@@ -707,7 +741,9 @@ static LINK_RE: LazyLock<Regex> = LazyLock::new(|| regex(r"\[([^\]]*)\]\([^)]*\)
 static BULLET_RE: LazyLock<Regex> = LazyLock::new(|| regex(r"^(?:[-*+]|\d+[.)])\s+"));
 
 static TZ_RE: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"\b(?:Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific)/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?\b")
+    regex(
+        r"\b(?:Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific)/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?\b",
+    )
 });
 
 fn regex(p: &str) -> Regex {
@@ -763,7 +799,8 @@ mod tests {
 
     #[test]
     fn remark_says_a_range_is_read_as_its_upper_bound() {
-        let d = Deadline { amount: Some(4), unit: Some(Unit::Weeks), from: Start::Triage, text: Some("2-4 weeks".into()) };
+        let d =
+            Deadline { amount: Some(4), unit: Some(Unit::Weeks), from: Start::Triage, text: Some("2-4 weeks".into()) };
         assert!(remark(&d).unwrap().contains("upper bound"));
         let d = Deadline { text: Some("4 weeks".into()), ..d };
         assert_eq!(remark(&d), None);
@@ -816,16 +853,16 @@ mod tests {
         let (sevs, body) = label_split("Critical vulnerabilities: patches released as soon as possible").unwrap();
         assert_eq!((sevs, body), (vec!["critical"], "patches released as soon as possible"));
         assert!(label_split("Note: we respond within 2 days").is_none());
-        assert_eq!(sentences("We reply within 2 days. Fixes, e.g. patches, follow. End"), vec![
-            "We reply within 2 days.",
-            "Fixes, e.g. patches, follow.",
-            "End"
-        ]);
+        assert_eq!(
+            sentences("We reply within 2 days. Fixes, e.g. patches, follow. End"),
+            vec!["We reply within 2 days.", "Fixes, e.g. patches, follow.", "End"]
+        );
     }
 
     #[test]
     fn one_sentence_two_deadlines() {
-        let imp = import("We acknowledge reports within 48 hours and provide an initial assessment within 5 business days.");
+        let imp =
+            import("We acknowledge reports within 48 hours and provide an initial assessment within 5 business days.");
         let p = &imp.policy;
         assert_eq!(p.severities["default"].acknowledge.as_ref().unwrap().amount, Some(48));
         let tri = p.severities["default"].triage.as_ref().unwrap();
@@ -853,6 +890,17 @@ mod tests {
         let imp = import("High: fix within 30 days.\n\nHigh: fix within 60 days.\n");
         assert_eq!(imp.policy.severities["high"].fix.as_ref().unwrap().amount, Some(30));
         assert_eq!(imp.not_understood, vec!["High: fix within 60 days."]);
+    }
+
+    #[test]
+    fn transposed_tables_name_kinds_in_rows() {
+        let imp = import(
+            "| Stage | Critical | Low |\n|---|---|---|\n| Fix | 2 days | 60 days |\n| Acknowledgement | 1 day | 1 day |\n",
+        );
+        let s = &imp.policy.severities;
+        assert_eq!(s["critical"].fix.as_ref().unwrap().amount, Some(2));
+        assert_eq!(s["low"].fix.as_ref().unwrap().amount, Some(60));
+        assert_eq!(s["low"].acknowledge.as_ref().unwrap().amount, Some(1));
     }
 
     #[test]

@@ -29,8 +29,20 @@ pub enum State {
 use State::*;
 
 /// Every state, in the order of the process.
-pub const ALL: [State; 12] =
-    [New, Acknowledged, NeedsInfo, Triaged, Fixing, Fixed, Disclosed, Duplicate, Invalid, Informative, OutOfScope, WontFix];
+pub const ALL: [State; 12] = [
+    New,
+    Acknowledged,
+    NeedsInfo,
+    Triaged,
+    Fixing,
+    Fixed,
+    Disclosed,
+    Duplicate,
+    Invalid,
+    Informative,
+    OutOfScope,
+    WontFix,
+];
 
 const CLOSED: [State; 5] = [Duplicate, Invalid, Informative, OutOfScope, WontFix];
 

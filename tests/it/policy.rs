@@ -55,7 +55,10 @@ fn import_text_shows_values_their_words_and_what_was_not_understood() {
     let o = env.vm().args(["policy", "import"]).arg(fixtures().join("07-promises.md")).output().unwrap();
     let text = stdout(ok(&o));
     assert!(text.contains("\"as soon as possible\" (no fixed time)"), "{text}");
-    assert!(text.contains("from: When you report a vulnerability, we will get back to you as soon as possible."), "{text}");
+    assert!(
+        text.contains("from: When you report a vulnerability, we will get back to you as soon as possible."),
+        "{text}"
+    );
     let nu = text.split("Not understood").nth(1).unwrap_or_else(|| panic!("{text}"));
     assert!(nu.contains("Incorporated into the regular release cycle"), "{text}");
     assert!(text.contains("Nothing stored"), "{text}");
@@ -95,7 +98,12 @@ fn write_stores_the_policy_keeps_comments_and_show_returns_it() {
     assert!(text.contains("Response policy from") && text.contains("72 hours of receipt"), "{text}");
 
     // Importing another file replaces the policy; still one [policy], comments still there.
-    let o = env.vm().args(["policy", "import", "--write", "--batch"]).arg(fixtures().join("04-bullets.md")).output().unwrap();
+    let o = env
+        .vm()
+        .args(["policy", "import", "--write", "--batch"])
+        .arg(fixtures().join("04-bullets.md"))
+        .output()
+        .unwrap();
     ok(&o);
     let cfg = std::fs::read_to_string(env.config_file()).unwrap();
     assert_eq!(cfg.matches("[policy]").count(), 1, "{cfg}");
@@ -110,7 +118,8 @@ fn write_without_batch_and_without_a_terminal_refuses() {
     let env = Env::new();
     std::fs::create_dir_all(env.config_file().parent().unwrap()).unwrap();
     std::fs::write(env.config_file(), CONFIG).unwrap();
-    let o = env.vm().args(["policy", "import", "--write"]).arg(fixtures().join("01-table-classic.md")).output().unwrap();
+    let o =
+        env.vm().args(["policy", "import", "--write"]).arg(fixtures().join("01-table-classic.md")).output().unwrap();
     one_line_error(&o, 2, "--batch");
     assert_eq!(std::fs::read_to_string(env.config_file()).unwrap(), CONFIG);
 }
@@ -118,7 +127,8 @@ fn write_without_batch_and_without_a_terminal_refuses() {
 #[test]
 fn write_without_a_configuration_says_to_run_init() {
     let env = Env::new();
-    let o = env.vm().args(["policy", "import", "--write", "--batch"]).arg(fixtures().join("03-prose.md")).output().unwrap();
+    let o =
+        env.vm().args(["policy", "import", "--write", "--batch"]).arg(fixtures().join("03-prose.md")).output().unwrap();
     one_line_error(&o, 2, "vulnmail init");
     assert!(!env.config_file().exists());
 }
