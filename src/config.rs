@@ -595,6 +595,82 @@ pub fn with_key_passphrase(text: &str, src: &SecretSource) -> String {
     s
 }
 
+/// The `[policy]` section for a policy, one inline table per deadline.
+pub fn render_policy(policy: &Policy) -> String {
+    let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let mut s = String::from("[policy]\n");
+    s.push_str(&format!("time_zone = {}\n", q(&policy.time_zone)));
+    let weekend: Vec<String> = policy.weekend.iter().map(|d| q(d)).collect();
+    s.push_str(&format!("weekend = [{}]\n", weekend.join(", ")));
+    let order = |k: &str| std::iter::once("default").chain(crate::report::policy::SEVERITIES).position(|x| x == k);
+    let mut sevs: Vec<_> = policy.severities.iter().collect();
+    sevs.sort_by_key(|(k, _)| (order(k).unwrap_or(usize::MAX), k.to_string()));
+    for (sev, d) in sevs {
+        s.push_str(&format!(
+            "\n[policy.severities.{}]\n",
+            toml::Value::String(sev.clone()).to_string().trim_matches('"')
+        ));
+        for (kind, deadline) in
+            [("acknowledge", &d.acknowledge), ("triage", &d.triage), ("fix", &d.fix), ("disclose", &d.disclose)]
+        {
+            if let Some(v) = deadline.as_ref().and_then(|x| toml::Value::try_from(x).ok()) {
+                s.push_str(&format!("{kind} = {}\n", inline(&v)));
+            }
+        }
+    }
+    s
+}
+
+/// Set `[policy]` in a configuration file's text, replacing any policy there and
+/// keeping everything else (comments included) as the team wrote it.
+pub fn with_policy(text: &str, policy: &Policy) -> Result<String, String> {
+    use toml_edit::{DocumentMut, Item};
+    fn max_position(item: &Item, max: &mut isize) {
+        if let Item::Table(t) = item {
+            *max = (*max).max(t.position().unwrap_or(0));
+            for (_, i) in t.iter() {
+                max_position(i, max);
+            }
+        }
+    }
+    fn renumber(item: &mut Item, next: &mut isize) {
+        if let Item::Table(t) = item {
+            t.set_position(Some(*next));
+            *next += 1;
+            for (_, i) in t.iter_mut() {
+                renumber(i, next);
+            }
+        }
+    }
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| e.message().to_string())?;
+    let prefix = doc
+        .get("policy")
+        .and_then(Item::as_table)
+        .and_then(|t| t.decor().prefix())
+        .and_then(|p| p.as_str())
+        .map(str::to_string);
+    doc.remove("policy");
+    let mut max = 0;
+    for (_, i) in doc.iter() {
+        max_position(i, &mut max);
+    }
+    let mut fresh: DocumentMut =
+        render_policy(policy).parse().map_err(|e: toml_edit::TomlError| e.message().to_string())?;
+    let mut item = fresh.remove("policy").ok_or("the policy did not render")?;
+    let mut next = max + 1;
+    renumber(&mut item, &mut next);
+    if let Item::Table(t) = &mut item {
+        let lead = if text.trim().is_empty() { "" } else { "\n" };
+        t.decor_mut().set_prefix(prefix.unwrap_or_else(|| lead.to_string()));
+    }
+    doc.insert("policy", item);
+    let mut out = doc.to_string();
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -681,5 +757,23 @@ mod tests {
         assert!(!is_plausible_address("security"));
         assert!(!is_plausible_address("a b@example.org"));
         assert!(!is_plausible_address("x@localhost"));
+    }
+    #[test]
+    fn policy_is_written_in_place_of_the_old_one_and_comments_stay() {
+        let text = "# top comment\n[team]\naddresses = [\"a@b.org\"] # inbox\n\n# our promises\n[policy]\ntime_zone = \"Europe/Berlin\"\nweekend = []\n[policy.severities.high.fix]\namount = 1\nunit = \"days\"\nfrom = \"triage\"\n\n# after\n[publish]\nkeys_dir = \"k\"\n";
+        let policy = Policy::preset();
+        let out = with_policy(text, &policy).unwrap();
+        assert!(out.starts_with("# top comment\n[team]\naddresses = [\"a@b.org\"] # inbox\n"), "{out}");
+        assert!(out.contains("# after\n[publish]\nkeys_dir = \"k\""), "{out}");
+        assert!(out.contains("# our promises\n[policy]\n"), "{out}");
+        assert!(!out.contains("Europe/Berlin"), "{out}");
+        assert!(out.contains("[policy.severities.default]\nacknowledge = { amount = 48,"), "{out}");
+        let cfg: Config = toml::from_str(&out).unwrap();
+        assert_eq!(cfg.policy, Some(policy.clone()));
+        // Written again, nothing moves.
+        assert_eq!(with_policy(&out, &policy).unwrap(), out);
+        let added = with_policy("[team]\naddresses = [\"a@b.org\"]\n", &policy).unwrap();
+        let cfg: Config = toml::from_str(&added).unwrap();
+        assert_eq!(cfg.policy, Some(policy));
     }
 }

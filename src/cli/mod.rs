@@ -88,6 +88,8 @@ pub enum Command {
     Attachment(AttachmentCommand),
     Outbox(OutboxArgs),
     Lock(LockArgs),
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     Completions(CompletionsArgs),
     Man(ManArgs),
 }
@@ -696,6 +698,42 @@ pub struct KeyCheckArgs {
     #[arg(long, value_name = "FILE")]
     pub cert: Option<PathBuf>,
 }
+
+/// The response policy: deadlines per severity for acknowledge, triage, fix, disclose
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    Import(PolicyImportArgs),
+    Show(PolicyShowArgs),
+}
+
+/// Propose a response policy from the timelines a SECURITY.md states
+///
+/// Reads tables, sentences and lists ("We acknowledge reports within 48 hours",
+/// "| Critical | 24 hours | 7 days |") and shows, per severity and deadline, the
+/// proposed value and the words it came from, then the timing sentences it could
+/// not turn into a value. Nothing is stored unless --write is given.
+///
+/// Example:
+///   vulnmail policy import SECURITY.md
+///   vulnmail policy import SECURITY.md --write --batch
+#[derive(Debug, Args)]
+pub struct PolicyImportArgs {
+    /// The Markdown file to read
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Store the proposed policy as [policy] in the configuration file, after asking
+    /// (with --batch: without asking); the rest of the file is kept as it is
+    #[arg(long)]
+    pub write: bool,
+}
+
+/// Show the response policy in force: the configured one, else the built-in preset
+///
+/// Example:
+///   vulnmail policy show --json
+#[derive(Debug, Args)]
+pub struct PolicyShowArgs {}
 
 /// Say where each secret comes from, never its value
 #[derive(Debug, Subcommand)]

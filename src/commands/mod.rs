@@ -16,6 +16,7 @@ mod lookup;
 mod man;
 mod messages;
 mod outbox;
+mod policy;
 pub mod process;
 mod reprocess;
 mod secrets;
@@ -239,6 +240,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Certs(a) => certs::run(&ctx, a)?,
         Command::Attachment(crate::cli::AttachmentCommand::Save(a)) => attachment::save(&ctx, a)?,
         Command::Lock(a) => lock::run(&ctx, a)?,
+        Command::Policy(crate::cli::PolicyCommand::Import(a)) => policy::import(&ctx, a)?,
+        Command::Policy(crate::cli::PolicyCommand::Show(a)) => policy::show(&ctx, a)?,
         Command::Completions(a) => completions::run(a)?,
         Command::Man(a) => man::run(&ctx, a)?,
     };

@@ -6,4 +6,5 @@ pub mod extract;
 pub mod model;
 pub mod policy;
 pub mod severity;
+pub mod policy_import;
 pub mod state;

@@ -21,6 +21,7 @@ mod key_check;
 mod key_lifecycle;
 mod lookup;
 mod outbox;
+mod policy;
 mod reports;
 mod secrets;
 mod triage;
