@@ -4,6 +4,7 @@
 mod attachment;
 mod certs;
 mod completions;
+mod export;
 mod fetch;
 mod import;
 mod init;
@@ -224,6 +225,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Messages(a) => messages::run(&ctx, a)?,
         Command::List(a) => list::run(&ctx, a)?,
         Command::Show(a) => show::run(&ctx, a)?,
+        Command::Export(a) => export::run(&ctx, a)?,
         Command::Reprocess(a) => reprocess::run(&ctx, a)?,
         Command::Certs(a) => certs::run(&ctx, a)?,
         Command::Attachment(crate::cli::AttachmentCommand::Save(a)) => attachment::save(&ctx, a)?,

@@ -119,7 +119,8 @@ pub fn export(report: &Report, ctx: &Advisory, format: Format) -> Result<String,
         Format::Cve5 => cve5(&r, ctx)?,
         Format::Ghsa => ghsa(&r, ctx),
     };
-    let mut s = serde_json::to_string_pretty(&value).map_err(|e| ExportError::Serialise(format.name(), e.to_string()))?;
+    let mut s =
+        serde_json::to_string_pretty(&value).map_err(|e| ExportError::Serialise(format.name(), e.to_string()))?;
     s.push('\n');
     Ok(s)
 }
@@ -217,7 +218,9 @@ fn cvss(r: &Report) -> Option<&Cvss> {
 fn severity(r: &Report) -> Option<String> {
     r.severity
         .clone()
-        .or_else(|| cvss(r).and_then(|c| c.vector.parse::<cvss::Cvss>().ok()).map(|c| c.severity().as_str().to_string()))
+        .or_else(|| {
+            cvss(r).and_then(|c| c.vector.parse::<cvss::Cvss>().ok()).map(|c| c.severity().as_str().to_string())
+        })
         .or_else(|| r.fields.severity.clone())
         .map(|s| s.to_ascii_lowercase())
 }
@@ -391,7 +394,8 @@ pub fn parse_versions(text: &str) -> Option<Versions> {
         toks.push(w.to_string());
         i += 1;
     }
-    let toks: Vec<String> = toks.into_iter().filter(|w| !matches!(w.as_str(), "versions" | "version" | "all" | "and")).collect();
+    let toks: Vec<String> =
+        toks.into_iter().filter(|w| !matches!(w.as_str(), "versions" | "version" | "all" | "and")).collect();
     let mut introduced: Option<String> = None;
     let mut fixed: Option<String> = None;
     let mut last: Option<String> = None;
@@ -791,6 +795,10 @@ fn ghsa(r: &Report, ctx: &Advisory) -> Value {
     Value::Object(o)
 }
 
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 /// A fence longer than any run of backticks in `s`, so the content cannot close it.
 fn fence(s: &str) -> String {
     let mut longest = 0;
@@ -809,8 +817,8 @@ fn fence(s: &str) -> String {
 fn markdown(r: &Report, ctx: &Advisory) -> String {
     let f = &r.fields;
     let mut s = String::new();
-    // Headings and list items are single lines of plain text.
-    let line = |t: &str| one_line(t).replace(['<', '>'], "");
+    // Headings and list items are single lines of plain text, never markup.
+    let line = |t: &str| escape_html(&one_line(t));
     s.push_str(&format!("# {}\n\n", line(&title(r))));
     s.push_str(&format!("- **Product:** {}\n", line(&ctx.product)));
     if let Some(c) = cve_id(r).filter(|c| is_cve_id(c)) {
@@ -845,18 +853,22 @@ fn markdown(r: &Report, ctx: &Advisory) -> String {
             s.push_str(&format!("\n## {heading}\n\n{b}\n"));
         }
     };
-    section("Description", nonempty(&f.summary));
-    section("Impact", nonempty(&f.impact));
-    section("Steps to reproduce", nonempty(&f.steps_to_reproduce));
+    // What the reporter wrote is text: `<script>` shows as written instead of becoming HTML.
+    let text = |o: &Option<String>| nonempty(o).map(escape_html);
+    section("Description", text(&f.summary).as_deref());
+    section("Impact", text(&f.impact).as_deref());
+    section("Steps to reproduce", text(&f.steps_to_reproduce).as_deref());
     let poc = nonempty(&f.proof_of_concept).map(|p| {
         let fence = fence(p);
         format!("{fence}text\n{p}\n{fence}")
     });
     section("Proof of concept", poc.as_deref());
-    section("Fix", nonempty(&f.suggested_fix));
+    section("Fix", text(&f.suggested_fix).as_deref());
     let credit = match (credit_name(r), f.reporter.credit.as_deref()) {
         (Some(n), _) => format!("Reported by {}.", line(&n)),
-        (None, Some("public")) => "The reporter asked for public credit but gave no name: ask them how to be credited.".into(),
+        (None, Some("public")) => {
+            "The reporter asked for public credit but gave no name: ask them how to be credited.".into()
+        }
         (None, Some("anonymous")) => "Reported by a researcher who asked to stay anonymous.".into(),
         (None, _) => "The reporter has not said how to be credited: ask before naming them.".into(),
     };
@@ -998,7 +1010,8 @@ mod tests {
     #[test]
     fn every_machine_format_validates_against_its_schema() {
         for (what, r) in reports() {
-            for (format, schema) in [(Format::Osv, OSV_SCHEMA), (Format::Cve5, CVE_SCHEMA), (Format::Ghsa, GHSA_SCHEMA)] {
+            for (format, schema) in [(Format::Osv, OSV_SCHEMA), (Format::Cve5, CVE_SCHEMA), (Format::Ghsa, GHSA_SCHEMA)]
+            {
                 let out = export(&r, &ctx(), format).unwrap_or_else(|e| panic!("{what} {format}: {e}"));
                 let errors = validate(schema, &out);
                 assert!(errors.is_empty(), "{what} {format}: {errors:#?}\n{out}");
@@ -1020,7 +1033,8 @@ mod tests {
             ..Default::default()
         };
         for (what, r) in reports() {
-            for (format, schema) in [(Format::Osv, OSV_SCHEMA), (Format::Cve5, CVE_SCHEMA), (Format::Ghsa, GHSA_SCHEMA)] {
+            for (format, schema) in [(Format::Osv, OSV_SCHEMA), (Format::Cve5, CVE_SCHEMA), (Format::Ghsa, GHSA_SCHEMA)]
+            {
                 let out = export(&r, &bare, format).unwrap();
                 let errors = validate(schema, &out);
                 assert!(errors.is_empty(), "{what} {format}: {errors:#?}\n{out}");
@@ -1145,6 +1159,8 @@ mod tests {
         r.fields.summary = Some("bidi \u{202E} and escape \u{1b}[31m".into());
         let md = export(&r, &ctx(), Format::Markdown).unwrap();
         assert!(!md.contains('\u{202E}') && !md.contains('\u{1b}'));
+        assert!(md.contains("to &lt;script&gt;alert(1)&lt;/script&gt;"), "{md}");
+        assert!(md.contains("**Affected versions:** &lt; 1.4.2"), "{md}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod proxy;
 mod bad_input;
 mod cli_reference;
 mod dogfood;
+mod export;
 mod fetch;
 mod fuzz_smoke;
 mod golden;
