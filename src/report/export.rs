@@ -16,6 +16,7 @@ use std::str::FromStr;
 use serde_json::{Map, Value, json};
 
 use crate::report::model::{Cvss, Report};
+use crate::term::cut;
 
 /// An export format, as given to `vulnmail export --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -635,8 +636,8 @@ fn cve5(r: &Report, ctx: &Advisory) -> Result<Value, ExportError> {
     provider.insert("dateUpdated".into(), json!(ctx.now));
 
     let mut product = Map::new();
-    product.insert("vendor".into(), json!(ctx.vendor));
-    product.insert("product".into(), json!(ctx.product));
+    product.insert("vendor".into(), json!(cut(&ctx.vendor, 512)));
+    product.insert("product".into(), json!(cut(&ctx.product, 2048)));
     if let Some(p) = ctx.package.as_deref() {
         product.insert("packageName".into(), json!(p));
     }
@@ -644,7 +645,7 @@ fn cve5(r: &Report, ctx: &Advisory) -> Result<Value, ExportError> {
         product.insert("repo".into(), json!(repo));
     }
     if let Some(m) = nonempty(&r.fields.affected_component) {
-        product.insert("modules".into(), json!([one_line(m)]));
+        product.insert("modules".into(), json!([cut(&one_line(m), 4096)]));
     }
     let range = r.fields.affected_versions.as_deref().and_then(parse_versions);
     let vtype = if ctx.ecosystem.is_some() { "semver" } else { "custom" };
@@ -672,13 +673,14 @@ fn cve5(r: &Report, ctx: &Advisory) -> Result<Value, ExportError> {
 
     let mut cna = Map::new();
     cna.insert("providerMetadata".into(), Value::Object(provider));
-    cna.insert("title".into(), json!(crate::term::cut(&title(r), 256)));
-    cna.insert("descriptions".into(), json!([{ "lang": "en", "value": description(r, ctx) }]));
+    cna.insert("title".into(), json!(cut(&title(r), 256)));
+    // The schema caps plain-text values at 4096 characters.
+    cna.insert("descriptions".into(), json!([{ "lang": "en", "value": cut(&description(r, ctx), 4096) }]));
     cna.insert("affected".into(), json!([product]));
     let cw = cwes(r);
     let problem: Vec<Value> = if cw.is_empty() {
         nonempty(&r.fields.vulnerability_type)
-            .map(|t| vec![json!({ "lang": "en", "description": one_line(t), "type": "text" })])
+            .map(|t| vec![json!({ "lang": "en", "description": cut(&one_line(t), 4096), "type": "text" })])
             .unwrap_or_default()
     } else {
         cw.iter().map(|c| json!({ "lang": "en", "description": c, "cweId": c, "type": "CWE" })).collect()
@@ -700,10 +702,10 @@ fn cve5(r: &Report, ctx: &Advisory) -> Result<Value, ExportError> {
     }
     cna.insert("references".into(), Value::Array(refs.into_iter().map(|u| json!({ "url": u })).collect()));
     if let Some(fix) = nonempty(&r.fields.suggested_fix) {
-        cna.insert("solutions".into(), json!([{ "lang": "en", "value": fix }]));
+        cna.insert("solutions".into(), json!([{ "lang": "en", "value": cut(fix, 4096) }]));
     }
     if let Some(name) = credit_name(r) {
-        cna.insert("credits".into(), json!([{ "lang": "en", "value": name, "type": "finder" }]));
+        cna.insert("credits".into(), json!([{ "lang": "en", "value": cut(&name, 4096), "type": "finder" }]));
     }
     let mut timeline: Vec<Value> = Vec::new();
     for (t, what) in [
@@ -741,7 +743,7 @@ fn cve5(r: &Report, ctx: &Advisory) -> Result<Value, ExportError> {
 
 fn ghsa(r: &Report, ctx: &Advisory) -> Value {
     let mut o = Map::new();
-    o.insert("summary".into(), json!(crate::term::cut(&title(r), 1024)));
+    o.insert("summary".into(), json!(cut(&title(r), 1024)));
     let mut desc = description(r, ctx);
     if let Some(s) = nonempty(&r.fields.steps_to_reproduce) {
         desc.push_str(&format!("\n\n### Steps to reproduce\n\n{s}"));
@@ -749,7 +751,7 @@ fn ghsa(r: &Report, ctx: &Advisory) -> Value {
     if let Some(s) = nonempty(&r.fields.suggested_fix) {
         desc.push_str(&format!("\n\n### Fix\n\n{s}"));
     }
-    o.insert("description".into(), json!(crate::term::cut(&desc, 65535)));
+    o.insert("description".into(), json!(cut(&desc, 65535)));
     if let Some(c) = cve_id(r).filter(|c| is_cve_id(c)) {
         o.insert("cve_id".into(), json!(c));
     }
@@ -994,6 +996,9 @@ mod tests {
         team_v4.triage.cvss = Some(cvss(v40));
         let mut min_cve = minimal();
         min_cve.triage.cve = vec!["CVE-2026-0001".into()];
+        let mut long = full(Some("public"), v40);
+        long.fields.summary = Some("A very long summary. ".repeat(400));
+        long.fields.suggested_fix = Some("x".repeat(5000));
         let mut through = full(None, v31);
         through.fields.affected_versions = Some(">= 1.0, <= 2.3.1".into());
         vec![
@@ -1003,6 +1008,7 @@ mod tests {
             ("public, team 4.0", team_v4),
             ("anonymous 4.0", full(Some("anonymous"), v40)),
             ("through", through),
+            ("long texts", long),
             ("minimal", min_cve),
         ]
     }

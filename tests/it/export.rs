@@ -107,4 +107,3 @@ fn user_mistakes_say_what_to_do() {
     let o = env.vmp().args(["export", "VR-2026-0001", "--format", "pdf"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
-
