@@ -51,6 +51,41 @@ pub struct Config {
     /// The response policy; the built-in preset when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Policy>,
+    /// Who publishes advisories (`vulnmail export`); every key optional.
+    #[serde(default, skip_serializing_if = "AdvisoryConfig::is_empty")]
+    pub advisory: AdvisoryConfig,
+}
+
+/// `[advisory]`: what exported advisories say about the product and its publisher.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdvisoryConfig {
+    /// The maker of the product (CVE `vendor`); default: the team name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// The product; default: the package, else the team name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    /// The package ecosystem, OSV's name ("crates.io", "npm", "PyPI", "Go", …) or GitHub's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecosystem: Option<String>,
+    /// The package name in that ecosystem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// The source repository URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// The CNA's organisation UUID, for CVE records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cna_org_id: Option<String>,
+    /// The CNA's short name (2-32 characters), for CVE records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cna_short_name: Option<String>,
+}
+
+impl AdvisoryConfig {
+    pub fn is_empty(&self) -> bool {
+        self == &AdvisoryConfig::default()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -82,6 +82,7 @@ pub enum Command {
     Log(LogArgs),
     Due(DueArgs),
     Stats(StatsArgs),
+    Export(ExportArgs),
     Reprocess(ReprocessArgs),
     Certs(CertsArgs),
     #[command(subcommand)]
@@ -324,6 +325,48 @@ pub struct ShowArgs {
     /// Print the decrypted MIME message instead (sanitised on a terminal)
     #[arg(long, conflicts_with = "json")]
     pub raw: bool,
+}
+
+/// Export a report as an advisory: report JSON, Markdown draft, OSV, CVE JSON 5 or GitHub
+///
+/// The reporter is named only when they asked for public credit; otherwise their
+/// name, handle, contact and address are left out, also from the free text. A CVE
+/// record needs a CVE id assigned with `vulnmail triage ID --cve` and the CNA's
+/// [advisory] cna_org_id. See docs/exports.md for the field mapping.
+///
+/// Example:
+///   vulnmail export VR-2026-0007 --format osv
+///   vulnmail export VR-2026-0007 --format markdown --output advisory.md
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The report id, e.g. VR-2026-0007
+    pub id: String,
+
+    /// The format: json, markdown, osv, cve5 or ghsa
+    #[arg(long, short = 'f', value_enum, value_name = "FORMAT")]
+    pub format: ExportFormat,
+
+    /// Write to this file (which must not exist yet) instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite FILE if it exists
+    #[arg(long, requires = "output")]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// The report JSON contract (as `show --json`), credit rule applied
+    Json,
+    /// An advisory draft in Markdown
+    Markdown,
+    /// An OSV record (ossf/osv-schema)
+    Osv,
+    /// A CVE JSON 5.1 record with the CNA container
+    Cve5,
+    /// The body of GitHub's "create a repository security advisory" request
+    Ghsa,
 }
 
 /// Rebuild reports from the stored raw messages, keeping the team's triage data

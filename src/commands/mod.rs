@@ -1,10 +1,12 @@
 //! One module per subcommand. Each returns an [`Output`] (text and JSON); this module
 //! dispatches, holds what every command shares ([`Ctx`]), and maps errors to exit codes.
 
+mod ack;
 mod attachment;
 mod certs;
 mod completions;
 mod due;
+mod export;
 mod fetch;
 mod import;
 mod init;
@@ -236,6 +238,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Log(a) => log::run(&ctx, a)?,
         Command::Due(a) => due::run(&ctx, a)?,
         Command::Stats(a) => stats::run(&ctx, a)?,
+        Command::Export(a) => export::run(&ctx, a)?,
         Command::Reprocess(a) => reprocess::run(&ctx, a)?,
         Command::Certs(a) => certs::run(&ctx, a)?,
         Command::Attachment(crate::cli::AttachmentCommand::Save(a)) => attachment::save(&ctx, a)?,

@@ -2,6 +2,7 @@
 //! No I/O happens here: everything takes text and returns values.
 
 pub mod deadline;
+pub mod export;
 pub mod extract;
 pub mod model;
 pub mod policy;

@@ -11,6 +11,7 @@ mod ack_compose;
 mod bad_input;
 mod cli_reference;
 mod dogfood;
+mod export;
 mod fetch;
 mod fuzz_smoke;
 mod golden;
