@@ -13,11 +13,13 @@ pub struct Output {
     pub json: serde_json::Value,
     /// Exit status 1 without an error: a check found problems.
     pub failed: bool,
+    /// Another exit status without an error (`run`: 3 when deadlines are overdue).
+    pub code: Option<u8>,
 }
 
 impl Output {
     pub fn new(text: impl Into<String>, json: serde_json::Value) -> Self {
-        Output { text: text.into(), json, failed: false }
+        Output { text: text.into(), json, failed: false, code: None }
     }
 
     /// Output that has no JSON form worth having (generated files, scripts).
@@ -27,6 +29,11 @@ impl Output {
 
     pub fn failed(mut self, failed: bool) -> Self {
         self.failed = failed;
+        self
+    }
+
+    pub fn code(mut self, code: Option<u8>) -> Self {
+        self.code = code;
         self
     }
 

@@ -87,12 +87,97 @@ pub enum Command {
     Certs(CertsArgs),
     #[command(subcommand)]
     Attachment(AttachmentCommand),
+    Ack(AckArgs),
+    Run(RunArgs),
     Outbox(OutboxArgs),
     Lock(LockArgs),
     #[command(subcommand)]
     Policy(PolicyCommand),
     Completions(CompletionsArgs),
     Man(ManArgs),
+}
+
+/// Answer a reporter from a template: queue the reply in the outbox and send it
+///
+/// The reply goes to the address the report came from, threaded, and encrypted
+/// and signed when the reporter's certificate is known. It quotes the report only
+/// when the sender is bound to what was decrypted (see docs/acknowledgements.md).
+/// Sending the first reply records the report as acknowledged. The no-reply rules
+/// (auto-submitted mail, lists, bounces, mail not addressed to us, …) also apply
+/// here; --force overrides them and the never-twice check.
+///
+/// Example:
+///   vulnmail ack VR-2026-0007 --preview
+///   vulnmail ack VR-2026-0007
+///   vulnmail ack VR-2026-0007 --template needs-info --note "Which version did you test?"
+///   vulnmail ack --pending
+#[derive(Debug, Args)]
+pub struct AckArgs {
+    /// The report id
+    #[arg(required_unless_present = "pending", conflicts_with = "pending")]
+    pub id: Option<String>,
+
+    /// Every report still waiting for its first response
+    #[arg(long)]
+    pub pending: bool,
+
+    /// The template: ack, needs-info, triaged, fixed, disclosed, or one of your own
+    #[arg(long, value_name = "NAME")]
+    pub template: Option<String>,
+
+    /// Show the reply (and any reason not to send it) without queuing it
+    #[arg(long)]
+    pub preview: bool,
+
+    /// Text for the template's `note` (a question, the release, the advisory's address)
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+
+    /// Reply even when a no-reply rule applies or this reply was already sent
+    #[arg(long)]
+    pub force: bool,
+
+    /// Only queue the reply; `vulnmail outbox send` or `run` delivers it
+    #[arg(long)]
+    pub queue_only: bool,
+
+    /// Seconds to wait for another vulnmail that is writing to the store
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub wait: u64,
+}
+
+/// Do the whole loop once: fetch, process, acknowledge, deliver, show what is due
+///
+/// For cron and systemd timers. Each step that is configured runs even when an
+/// earlier one failed (a fetch error does not hold back replies already queued).
+/// New reports are acknowledged automatically only with `[ack] auto = true`.
+/// Exit status: 0 all well; 1 a step failed; 3 every step worked but a deadline
+/// is overdue; 2 a usage or configuration error.
+///
+/// Example:
+///   vulnmail run
+///   vulnmail run --json --within 1d
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Do not fetch (only process, acknowledge and deliver what is stored)
+    #[arg(long)]
+    pub no_fetch: bool,
+
+    /// Do not acknowledge new reports, even with [ack] auto = true
+    #[arg(long)]
+    pub no_ack: bool,
+
+    /// Do not deliver the outbox
+    #[arg(long)]
+    pub no_send: bool,
+
+    /// Also show deadlines falling due within this time
+    #[arg(long, default_value = "3d", value_name = "DURATION")]
+    pub within: String,
+
+    /// Seconds to wait for another vulnmail that is writing to the store
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub wait: u64,
 }
 
 /// Fetch new mail from the security inbox into the local store

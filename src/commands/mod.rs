@@ -21,6 +21,7 @@ mod outbox;
 mod policy;
 pub mod process;
 mod reprocess;
+mod run;
 mod secrets;
 mod show;
 mod stats;
@@ -242,6 +243,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reprocess(a) => reprocess::run(&ctx, a)?,
         Command::Certs(a) => certs::run(&ctx, a)?,
         Command::Attachment(crate::cli::AttachmentCommand::Save(a)) => attachment::save(&ctx, a)?,
+        Command::Ack(a) => ack::run(&ctx, a)?,
+        Command::Run(a) => run::run(&ctx, a)?,
         Command::Lock(a) => lock::run(&ctx, a)?,
         Command::Policy(crate::cli::PolicyCommand::Import(a)) => policy::import(&ctx, a)?,
         Command::Policy(crate::cli::PolicyCommand::Show(a)) => policy::show(&ctx, a)?,
@@ -249,7 +252,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Man(a) => man::run(&ctx, a)?,
     };
     out.print(ctx.json).context("cannot write the output")?;
-    Ok(if out.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(match (out.failed, out.code) {
+        (true, _) => ExitCode::from(1),
+        (false, Some(c)) => ExitCode::from(c),
+        (false, None) => ExitCode::SUCCESS,
+    })
 }
 
 /// Print an error chain on one line and choose the exit code: 2 for the user's

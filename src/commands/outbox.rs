@@ -95,15 +95,21 @@ impl Credentials {
 
 /// Deliver what is due in the outbox now, then record the acknowledgements that
 /// went out.
-pub fn deliver_now(ctx: &Ctx, cfg: &Config, store: &mut Store, creds: &Credentials) -> anyhow::Result<deliver::Summary> {
+pub fn deliver_now(
+    ctx: &Ctx,
+    cfg: &Config,
+    store: &mut Store,
+    creds: &Credentials,
+) -> anyhow::Result<deliver::Summary> {
     let smtp_cfg = smtp_config(cfg)?;
-    let transport =
-        smtp::connect(smtp_cfg, creds.smtp.as_ref(), &cfg.domain()).map_err(|e| crate::error::UserError(e.to_string()))?;
+    let transport = smtp::connect(smtp_cfg, creds.smtp.as_ref(), &cfg.domain())
+        .map_err(|e| crate::error::UserError(e.to_string()))?;
     let mut sent = match (&cfg.imap, &creds.imap) {
         (Some(i), Some(pw)) => Some(SentMailbox::new(i, pw, &smtp_cfg.sent_mailbox)),
         _ => None,
     };
-    let summary = deliver::deliver(store, &transport, RetryPolicy::from_config(smtp_cfg), sent.as_mut(), ctx.clock.now());
+    let summary =
+        deliver::deliver(store, &transport, RetryPolicy::from_config(smtp_cfg), sent.as_mut(), ctx.clock.now());
     if let Some(s) = sent {
         s.close();
     }

@@ -25,6 +25,25 @@ struct Shared<'a> {
     stop: &'a AtomicBool,
     opts: SyncOptions,
     args: &'a WatchArgs,
+    creds: Option<&'a super::outbox::Credentials>,
+}
+
+/// Process, acknowledge and deliver what arrived, printing what happened.
+fn after_mail(s: &Shared<'_>, store: &mut Store) {
+    let (lines, json, failed) = super::run::after_fetch(s.ctx, s.cfg, store, s.creds, true, true);
+    let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    for l in &lines {
+        if failed {
+            s.ctx.note(&format!("watch: {l}"));
+        }
+    }
+    if !lines.is_empty() {
+        emit(
+            s.ctx,
+            &format!("{now} {}", lines.join(&format!("\n{now} "))),
+            json!({ "time": now, "event": "processed", "result": json }),
+        );
+    }
 }
 
 /// Sleep up to `d`, waking early when asked to stop.
@@ -72,9 +91,8 @@ fn watch_one(s: &Shared<'_>, mailbox: &str) -> u64 {
                 let r = imap::sync_mailbox(&mut conn, &mut store, mailbox, s.opts, &after, &mut NoProgress);
                 if let Ok(sync) = &r
                     && sync.counts.new > 0
-                    && let Err(e) = super::process::run(s.ctx, s.cfg, &mut store, super::process::Which::New)
                 {
-                    s.ctx.note(&format!("watch: processing failed: {e:#}"));
+                    after_mail(s, &mut store);
                 }
                 r
             };
@@ -129,10 +147,27 @@ pub fn run(ctx: &Ctx, a: WatchArgs) -> anyhow::Result<Output> {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop))?;
     }
+    let creds = match &cfg.smtp {
+        Some(_) => Some(super::outbox::Credentials::resolve(ctx, &cfg)?),
+        None => None,
+    };
     let (_lock, store) = ctx.open_store_for_writing(&cfg, "watch", 10)?;
     let store = Mutex::new(store);
-    let shared =
-        Shared { ctx, cfg: &cfg, imap: imap_cfg, password: &password, store: &store, stop: &stop, opts, args: &a };
+    let shared = Shared {
+        ctx,
+        cfg: &cfg,
+        imap: imap_cfg,
+        password: &password,
+        store: &store,
+        stop: &stop,
+        opts,
+        args: &a,
+        creds: creds.as_ref(),
+    };
+    // What an earlier run left: unprocessed messages, pending acknowledgements, the outbox.
+    if let Ok(mut st) = store.lock() {
+        after_mail(&shared, &mut st);
+    }
     ctx.note(&format!("watching {} (stop with Ctrl-C or SIGTERM)", mailboxes.join(", ")));
     let totals: Vec<u64> = std::thread::scope(|scope| {
         let handles: Vec<_> = mailboxes.iter().map(|m| scope.spawn(|| watch_one(&shared, m))).collect();

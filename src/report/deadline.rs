@@ -223,7 +223,11 @@ fn one(
     m: &Milestones,
     now: Timestamp,
 ) -> Due {
-    let promise = format!("{} {}", d.describe(), d.from.describe());
+    let promise = match (d.amount, d.from) {
+        (None, _) => d.describe(),
+        (Some(_), Start::Fix) => format!("{} {}", d.describe(), d.from.describe()),
+        (Some(_), from) => format!("within {} {}", d.describe(), from.describe()),
+    };
     let done = m.done(kind);
     let mut due = Due {
         kind: name,

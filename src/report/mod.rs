@@ -6,6 +6,6 @@ pub mod export;
 pub mod extract;
 pub mod model;
 pub mod policy;
-pub mod severity;
 pub mod policy_import;
+pub mod severity;
 pub mod state;
