@@ -60,8 +60,8 @@ import_start=$(date +%s)
 import_s=$(( $(date +%s) - import_start ))
 note "triaging $TRIAGED reports"
 i=0
-"$VM" list --json --sort received | python3 -c 'import json,sys; [print(r["id"]) for r in json.load(sys.stdin)]' \
-  | head -n "$TRIAGED" > "$W/ids"
+"$VM" list --json --sort received \
+  | python3 -c 'import json,sys; [print(r["id"]) for r in json.load(sys.stdin)[:int(sys.argv[1])]]' "$TRIAGED" > "$W/ids"
 while read -r id; do
   i=$((i + 1))
   case $((i % 3)) in

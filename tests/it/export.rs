@@ -107,3 +107,33 @@ fn user_mistakes_say_what_to_do() {
     let o = env.vmp().args(["export", "VR-2026-0001", "--format", "pdf"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn the_team_triage_data_drives_the_export() {
+    let env = Env::new();
+    env.init();
+    configure_advisory(&env);
+    // No CVE in the report: a CVE record needs one from triage.
+    import(
+        &env,
+        "p.eml",
+        "From: Ada Lovelace <ada@example.net>\nTo: security@example.org\nSubject: Path traversal in downloads\nMessage-ID: <p1@example.net>\nDate: Tue, 01 Dec 2026 10:00:00 +0000\n\nSummary: ../ in the file parameter reads any file.\nAffected versions: < 3.1.0\nSeverity: low\nCredit: please credit me publicly as Ada Lovelace\n",
+    );
+    one_line_error(&env.vmp().args(["export", "VR-2026-0001", "--format", "cve5"]).output().unwrap(), 2, "--cve");
+    for args in [
+        &["triage", "VR-2026-0001", "--state", "triaged", "--cvss", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"][..],
+        &["triage", "VR-2026-0001", "--cve", "CVE-2026-50001", "--state", "fixed"][..],
+    ] {
+        ok(&env.vmp().args(["--time", "2026-12-02T10:00:00Z"]).args(args).output().unwrap());
+    }
+    let cve = json(ok(&env.vmp().args(["export", "VR-2026-0001", "--format", "cve5"]).output().unwrap()));
+    assert!(validate(CVE_SCHEMA, &cve).is_empty(), "{cve}");
+    assert_eq!(cve["cveMetadata"]["cveId"], "CVE-2026-50001");
+    assert_eq!(cve["containers"]["cna"]["metrics"][0]["cvssV3_1"]["baseScore"], 7.5, "the team's vector: {cve}");
+    let ghsa = json(&env.vmp().args(["export", "VR-2026-0001", "--format", "ghsa"]).output().unwrap());
+    assert!(validate(GHSA_SCHEMA, &ghsa).is_empty(), "{ghsa}");
+    assert_eq!(ghsa["cve_id"], "CVE-2026-50001");
+    let osv = json(&env.vmp().args(["export", "VR-2026-0001", "--format", "osv"]).output().unwrap());
+    assert_eq!(osv["id"], "CVE-2026-50001");
+    assert!(validate(OSV_SCHEMA, &osv).is_empty(), "{osv}");
+}
