@@ -28,10 +28,14 @@ note "building (release)"
 cargo build --release --locked --bin vulnmail >&2
 VM=$ROOT/target/release/vulnmail
 W=$(mktemp -d /var/tmp/vm-bench-triage.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+# BENCH_KEEP=DIR keeps the generated home there (and reuses it on the next run).
+if [ -n "${BENCH_KEEP:-}" ]; then rm -rf "$W"; W=$BENCH_KEEP; mkdir -p "$W"; else trap 'rm -rf "$W"' EXIT; fi
 export HOME=$W/home XDG_CONFIG_HOME=$W/config XDG_DATA_HOME=$W/xdg VULNMAIL_HOME=$W/data
 export VULNMAIL_PASSPHRASE=bench-passphrase-1 VULNMAIL_TIME=2026-12-01T12:00:00Z COLUMNS=160
 mkdir -p "$HOME"
+if [ -f "$W/ids" ]; then
+  note "reusing the store in $W"
+else
 "$VM" init --batch --address security@example.org --domain example.org --name "Bench Team" >/dev/null
 
 note "generating $N reports"
@@ -70,6 +74,7 @@ while read -r id; do
     2) "$VM" triage "$id" --state invalid >/dev/null ;;
   esac
 done < "$W/ids"
+fi
 count=$("$VM" list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 
 measure() { # label, args...
@@ -79,7 +84,8 @@ measure() { # label, args...
   for _ in $(seq 1 "$RUNS"); do
     local s e m
     s=$(date +%s%N)
-    m=$( { /usr/bin/time -f '%M' "$VM" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 || true)
+    /usr/bin/time -f '%M' -o "$W/rss" "$VM" "$@" >/dev/null 2>&1 || true
+    m=$(tail -1 "$W/rss")
     e=$(date +%s%N)
     times+=($(( (e - s) / 1000000 )))
     [ "${m:-0}" -gt "$rss" ] && rss=$m

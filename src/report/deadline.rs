@@ -50,10 +50,6 @@ impl Calendar {
         Ok(Calendar { tz, weekend })
     }
 
-    fn is_weekend(&self, z: &Zoned) -> bool {
-        self.weekend.contains(&z.weekday())
-    }
-
     /// `start` plus `amount` of `unit`.
     pub fn add(&self, start: Timestamp, amount: u32, unit: Unit) -> Result<Timestamp, DeadlineError> {
         let z = start.to_zoned_datetime(self.tz.clone());
@@ -68,21 +64,23 @@ impl Calendar {
                 if self.weekend.len() >= 7 {
                     return Err(DeadlineError::Range);
                 }
-                let mut z = z;
-                if self.is_weekend(&z) {
-                    while self.is_weekend(&z) {
-                        z = z.checked_add(1.day()).map_err(|_| DeadlineError::Range)?;
+                // Count on the civil calendar (cheap), then place the result in the zone once.
+                let weekend = |d: jiff::civil::DateTime| self.weekend.contains(&d.weekday());
+                let mut dt = z.datetime();
+                if weekend(dt) {
+                    while weekend(dt) {
+                        dt = dt.tomorrow().map_err(|_| DeadlineError::Range)?;
                     }
-                    z = z.start_of_day().map_err(|_| DeadlineError::Range)?;
+                    dt = dt.date().to_datetime(jiff::civil::Time::midnight());
                 }
                 let mut left = n;
                 while left > 0 {
-                    z = z.checked_add(1.day()).map_err(|_| DeadlineError::Range)?;
-                    if !self.is_weekend(&z) {
+                    dt = dt.tomorrow().map_err(|_| DeadlineError::Range)?;
+                    if !weekend(dt) {
                         left -= 1;
                     }
                 }
-                z
+                dt.to_zoned_datetime(self.tz.clone()).map_err(|_| DeadlineError::Range)?
             }
         };
         Ok(out.timestamp())
