@@ -57,9 +57,18 @@ pub fn template_dir(ctx: &Ctx) -> PathBuf {
     ctx.paths.config_file.parent().map(|p| p.join("templates")).unwrap_or_else(|| PathBuf::from("templates"))
 }
 
-/// The reporter's certificate: one in the store with a valid user ID for the
-/// address, else the configured lookup (which then keeps it).
-fn reporter_cert(cfg: &Config, store: &mut Store, address: &str, now: std::time::SystemTime) -> Option<Cert> {
+/// The reporter's certificate. Several may claim the address (anyone can attach a
+/// key with any user ID), so the best bound one wins: the key that made this
+/// report's good signature matching From, then one from the address's own domain
+/// (WKD), then a keyserver's, then the newest attached or Autocrypt one. Failing
+/// all, the configured lookup (which then keeps it).
+fn reporter_cert(
+    cfg: &Config,
+    store: &mut Store,
+    address: &str,
+    signer: Option<&str>,
+    now: std::time::SystemTime,
+) -> Option<Cert> {
     let p = crate::openpgp::policy();
     let usable = |c: &Cert| {
         c.with_policy(&p, now).is_ok_and(|vc| {
@@ -67,8 +76,34 @@ fn reporter_cert(cfg: &Config, store: &mut Store, address: &str, now: std::time:
                 && vc.keys().for_transport_encryption().next().is_some()
         })
     };
-    if let Some(c) = store.known_certs().ok()?.into_iter().find(|c| usable(c)) {
-        return Some(c);
+    let rows = store.certs().ok()?;
+    let mut certs: std::collections::HashMap<String, Cert> = store
+        .known_certs()
+        .ok()?
+        .into_iter()
+        .filter(|c| usable(c))
+        .map(|c| (crate::openpgp::fpr_hex(&c.fingerprint()), c))
+        .collect();
+    let rank = |fpr: &str, source: &str| {
+        if Some(fpr) == signer {
+            0
+        } else if source.starts_with("wkd") {
+            1
+        } else if source.starts_with("keyserver") {
+            2
+        } else {
+            3
+        }
+    };
+    let best = rows
+        .iter()
+        .filter(|r| certs.contains_key(&r.fingerprint))
+        .min_by(|a, b| {
+            rank(&a.fingerprint, &a.source).cmp(&rank(&b.fingerprint, &b.source)).then(b.last_seen.cmp(&a.last_seen))
+        })
+        .map(|r| r.fingerprint.clone());
+    if let Some(f) = best {
+        return certs.remove(&f);
     }
     if (cfg.lookup.wkd || cfg.lookup.keyserver_url.is_some())
         && let Ok(Some((source, c))) = super::lookup::find(&cfg.lookup, address)
@@ -139,7 +174,10 @@ pub fn prepare(
             ));
         }
     }
-    let cert = reporter_cert(cfg, store, &to, ctx.clock.system_time());
+    let signer = (report.signature.status == "good" && report.signature.signer_matches_from == Some(true))
+        .then(|| report.signature.signer.clone())
+        .flatten();
+    let cert = reporter_cert(cfg, store, &to, signer.as_deref(), ctx.clock.system_time());
     let facts = EchoFacts {
         encrypted: report.encryption.status == "decrypted",
         encrypted_root: report.encryption.root,
@@ -317,8 +355,32 @@ pub fn pending(store: &Store) -> anyhow::Result<Vec<String>> {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AutoSummary {
     pub queued: Vec<String>,
-    /// (report, why not)
+    /// (report, why not): newly refused in this run.
     pub skipped: Vec<(String, String)>,
+    /// Refused before, for the same reason (in the report's history).
+    pub held: Vec<String>,
+}
+
+/// Record in the report's history, once, why it got no automatic reply; later
+/// runs list it under `held` without repeating the reason.
+fn note_refusal(store: &mut Store, s: &mut AutoSummary, id: String, why: String, now: Timestamp) -> anyhow::Result<()> {
+    let noted = store.events(&id)?.iter().any(|e| e.field == "no-auto-reply" && e.new.as_deref() == Some(why.as_str()));
+    if noted {
+        s.held.push(id);
+        return Ok(());
+    }
+    if let Some(row) = store.triage_row(&id)? {
+        let e = Event {
+            at: super::triage::stamp(now),
+            actor: "vulnmail".into(),
+            field: "no-auto-reply".into(),
+            old: None,
+            new: Some(why.clone()),
+        };
+        store.set_triage(&id, &row, &[e])?;
+    }
+    s.skipped.push((id, why));
+    Ok(())
 }
 
 /// Acknowledge every pending report automatically, where the rules allow.
@@ -330,8 +392,8 @@ pub fn automatic(ctx: &Ctx, cfg: &Config, store: &mut Store) -> anyhow::Result<A
                 enqueue(cfg, store, &p, ctx.clock.now())?;
                 s.queued.push(id);
             }
-            Ok(p) => s.skipped.push((id, p.refusals.join("; "))),
-            Err(e) => s.skipped.push((id, format!("{e:#}"))),
+            Ok(p) => note_refusal(store, &mut s, id, p.refusals.join("; "), ctx.clock.now())?,
+            Err(e) => note_refusal(store, &mut s, id, format!("{e:#}"), ctx.clock.now())?,
         }
     }
     Ok(s)

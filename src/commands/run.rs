@@ -45,6 +45,12 @@ pub fn after_fetch(
                 for (id, why) in &s.skipped {
                     lines.push(format!("{id}: no automatic acknowledgement: {}", crate::term::sanitize(why, false)));
                 }
+                if !s.held.is_empty() {
+                    lines.push(format!(
+                        "{} reports still without an automatic acknowledgement (see `vulnmail log ID`)",
+                        s.held.len()
+                    ));
+                }
                 j.insert("acknowledged".into(), json!(s));
             }
             Err(e) => {
@@ -60,7 +66,9 @@ pub fn after_fetch(
                 if s.sent + s.already_sent + s.retry + s.failed + s.unresolved > 0 {
                     lines.push(super::outbox::summary_output(&s).text.trim_end().to_string());
                 }
-                failed |= s.failed > 0;
+                // Cron should hear about replies that did not go out, not only
+                // about those given up on.
+                failed |= s.failed > 0 || s.retry > 0 || s.unresolved > 0;
                 j.insert("delivery".into(), json!(s));
             }
             Err(e) => {

@@ -186,6 +186,7 @@ pub fn describe(e: &Event) -> String {
         "cve" => format!("CVE {} recorded", v(&e.new)),
         "acknowledged" => format!("acknowledged ({})", v(&e.new)),
         "received" => "report received".into(),
+        "no-auto-reply" => format!("no automatic reply: {}", v(&e.new)),
         f => format!("{f} {} -> {}", v(&e.old), v(&e.new)),
     }
 }

@@ -15,6 +15,7 @@ use crate::mail::imap::{self, AfterStore, NoProgress, SyncOptions};
 use crate::output::Output;
 use crate::secrets::Secret;
 use crate::store::Store;
+use crate::store::lock::WriteLock;
 
 struct Shared<'a> {
     ctx: &'a Ctx,
@@ -88,12 +89,23 @@ fn watch_one(s: &Shared<'_>, mailbox: &str) -> u64 {
                     Ok(g) => g,
                     Err(p) => p.into_inner(),
                 };
+                // The writer lock only while writing: triage, ack and outbox commands
+                // can run while watch waits in IDLE.
+                let lock = match WriteLock::acquire(&s.ctx.paths.data_dir, "watch", Duration::from_secs(120)) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        s.ctx.note(&format!("watch: {e}; trying again later"));
+                        drop(store);
+                        nap(s.stop, Duration::from_secs(5));
+                        continue;
+                    }
+                };
                 let r = imap::sync_mailbox(&mut conn, &mut store, mailbox, s.opts, &after, &mut NoProgress);
-                if let Ok(sync) = &r
-                    && sync.counts.new > 0
-                {
+                let outbox_due = s.creds.is_some() && store.due(s.ctx.clock.now()).is_ok_and(|d| !d.is_empty());
+                if r.as_ref().is_ok_and(|sync| sync.counts.new > 0) || outbox_due {
                     after_mail(s, &mut store);
                 }
+                drop(lock);
                 r
             };
             match result {
@@ -151,7 +163,11 @@ pub fn run(ctx: &Ctx, a: WatchArgs) -> anyhow::Result<Output> {
         Some(_) => Some(super::outbox::Credentials::resolve(ctx, &cfg)?),
         None => None,
     };
-    let (_lock, store) = ctx.open_store_for_writing(&cfg, "watch", 10)?;
+    let store = {
+        // Created if need be under the lock, then opened without holding it.
+        let (_lock, store) = ctx.open_store_for_writing(&cfg, "watch", 10)?;
+        store
+    };
     let store = Mutex::new(store);
     let shared = Shared {
         ctx,
@@ -166,6 +182,7 @@ pub fn run(ctx: &Ctx, a: WatchArgs) -> anyhow::Result<Output> {
     };
     // What an earlier run left: unprocessed messages, pending acknowledgements, the outbox.
     if let Ok(mut st) = store.lock() {
+        let _lock = WriteLock::acquire(&ctx.paths.data_dir, "watch", Duration::from_secs(120))?;
         after_mail(&shared, &mut st);
     }
     ctx.note(&format!("watching {} (stop with Ctrl-C or SIGTERM)", mailboxes.join(", ")));
