@@ -256,9 +256,9 @@ fn context(
         .map(|d| DeadlineFacts {
             kind: d.kind.to_string(),
             label: label(d.kind).to_string(),
-            due: d.due.clone(),
+            due: d.due(),
             due_human: d.due_ts.map(human),
-            promise: d.promise.clone(),
+            promise: d.promise.to_string(),
         })
         .collect();
     let rep = &r.fields.reporter;
@@ -343,8 +343,10 @@ pub fn record_sent(store: &mut Store) -> anyhow::Result<()> {
 pub fn pending(store: &Store) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
     for r in store.listing()? {
-        let state: State = r.row.state.parse().unwrap_or(State::New);
-        if r.row.acknowledged_at.is_none() && !state.is_finished() && !store.pending_for_report(&r.report_id, "ack")? {
+        if r.milestones.acknowledged.is_none()
+            && !r.state.is_finished()
+            && !store.pending_for_report(&r.report_id, "ack")?
+        {
             out.push(r.report_id);
         }
     }

@@ -23,13 +23,18 @@ pub struct Item {
     pub status: Status,
     /// "in 3h 20m", "2d 1h overdue"
     pub when: String,
-    pub promise: String,
-    pub state: String,
+    #[serde(serialize_with = "arc_str")]
+    pub promise: std::sync::Arc<str>,
+    pub state: &'static str,
     pub severity: Option<String>,
     pub title: Option<String>,
     pub reporter: Option<String>,
     #[serde(skip)]
     pub due_ts: jiff::Timestamp,
+}
+
+fn arc_str<S: serde::Serializer>(v: &std::sync::Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v)
 }
 
 /// Every running deadline due before `until`, overdue first, soonest first.
@@ -47,11 +52,11 @@ pub fn items(tracker: &Tracker, rows: Vec<crate::store::triage::ListRow>, until:
             out.push(Item {
                 id: e.row.report_id.clone(),
                 kind: d.kind,
-                due: d.due.clone().unwrap_or_default(),
+                due: t.to_string(),
                 status: d.status,
                 when: deadline::human(t, tracker.now),
                 promise: d.promise.clone(),
-                state: e.state.as_str().to_string(),
+                state: e.state.as_str(),
                 severity: e.severity.clone(),
                 title: e.row.title.clone(),
                 reporter: e.row.reporter.clone(),
@@ -73,6 +78,15 @@ pub fn run(ctx: &Ctx, a: DueArgs) -> anyhow::Result<Output> {
     let list = items(&tracker, store.listing()?, until);
     let overdue = list.iter().filter(|i| i.status == Status::Overdue).count();
 
+    if ctx.json {
+        let json = json!({
+            "now": super::triage::stamp(now),
+            "within": a.within,
+            "overdue": overdue,
+            "items": list,
+        });
+        return Ok(Output::new(String::new(), json).failed(overdue > 0));
+    }
     let title_w = width().saturating_sub(12 + 1 + 9 + 1 + 20 + 1 + 12 + 1 + 9 + 1).max(16);
     let mut text = String::new();
     if list.is_empty() {
@@ -97,11 +111,5 @@ pub fn run(ctx: &Ctx, a: DueArgs) -> anyhow::Result<Output> {
         }
         text.push_str(&format!("{overdue} overdue, {} due within {}\n", list.len() - overdue, a.within));
     }
-    let json = json!({
-        "now": super::triage::stamp(now),
-        "within": a.within,
-        "overdue": overdue,
-        "items": list,
-    });
-    Ok(Output::new(text, json).failed(overdue > 0))
+    Ok(Output::new(text, serde_json::Value::Null).failed(overdue > 0))
 }

@@ -1,6 +1,7 @@
 //! `vulnmail list`
 
 use std::cmp::Ordering;
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 use jiff::Timestamp;
@@ -25,6 +26,8 @@ pub struct Entry {
     pub claimed_only: bool,
     pub deadlines: Vec<Due>,
     pub received: Option<Timestamp>,
+    /// When the next running deadline falls due (the sort key).
+    pub next_due: Option<Timestamp>,
 }
 
 impl Entry {
@@ -37,21 +40,20 @@ impl Entry {
     }
 }
 
-/// Every report with its deadlines, unfiltered, oldest first.
+/// Reports with their deadlines, in the order given.
 pub fn entries(tracker: &Tracker, rows: Vec<ListRow>) -> Vec<Entry> {
-    rows.into_iter()
-        .map(|row| {
-            let deadlines = tracker.deadlines(row.received_at.as_deref(), row.claimed.as_deref(), &row.row);
-            let state = row.row.state.parse().unwrap_or(State::New);
-            let (severity, claimed_only) = match (&row.row.severity, &row.claimed) {
-                (Some(s), _) => (Some(s.clone()), false),
-                (None, Some(c)) => (Some(c.clone()), true),
-                _ => (None, false),
-            };
-            let received = row.received_at.as_deref().and_then(|s| s.parse().ok());
-            Entry { row, state, severity, claimed_only, deadlines, received }
-        })
-        .collect()
+    rows.into_iter().map(|row| entry(tracker, row)).collect()
+}
+
+pub fn entry(tracker: &Tracker, row: ListRow) -> Entry {
+    let deadlines = tracker.of_row(&row);
+    let (severity, claimed_only) = match (&row.severity, &row.claimed) {
+        (Some(s), _) => (Some(s.clone()), false),
+        (None, Some(c)) => (Some(c.clone()), true),
+        _ => (None, false),
+    };
+    let next_due = deadline::next(&deadlines).and_then(|d| d.due_ts);
+    Entry { state: row.state, received: row.milestones.received, severity, claimed_only, deadlines, row, next_due }
 }
 
 fn severity_rank(s: Option<&str>) -> usize {
@@ -60,8 +62,7 @@ fn severity_rank(s: Option<&str>) -> usize {
 
 /// Overdue first, then the soonest deadline, then the newest without one.
 pub fn by_deadline(a: &Entry, b: &Entry) -> Ordering {
-    let key = |e: &Entry| e.next().and_then(|d| d.due_ts);
-    match (key(a), key(b)) {
+    match (a.next_due, b.next_due) {
         (Some(x), Some(y)) => x.cmp(&y),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
@@ -136,20 +137,26 @@ pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
     let since = a.since.as_deref().map(|s| crate::clock::parse_since(s, now)).transpose()?;
     let found = a.search.as_deref().map(|t| store.search(t)).transpose()?;
 
-    let mut list: Vec<Entry> = entries(&tracker, store.listing()?)
+    // The cheap filters first; deadlines only for what is left.
+    let mut list: Vec<Entry> = store
+        .listing()?
         .into_iter()
-        .filter(|e| states.is_empty() || states.iter().any(|f| f(e.state)))
-        .filter(|e| severities.is_empty() || severities.contains(&e.severity))
+        .filter(|r| states.is_empty() || states.iter().any(|f| f(r.state)))
+        .filter(|r| {
+            severities.is_empty()
+                || severities.iter().any(|s| s.as_deref() == r.severity.as_deref().or(r.claimed.as_deref()))
+        })
+        .filter(|r| since.is_none_or(|s| r.milestones.received.is_some_and(|t| t >= s)))
+        .filter(|r| found.as_ref().is_none_or(|f| f.contains(&r.report_id)))
+        .map(|r| entry(&tracker, r))
         .filter(|e| !a.overdue || e.overdue())
-        .filter(|e| since.is_none_or(|s| e.received.is_some_and(|r| r >= s)))
-        .filter(|e| found.as_ref().is_none_or(|f| f.contains(&e.row.report_id)))
         .collect();
     match a.sort.as_str() {
         "received" => list.sort_by_key(|x| std::cmp::Reverse(x.received)),
         "severity" => list.sort_by(|x, y| {
             severity_rank(x.severity.as_deref()).cmp(&severity_rank(y.severity.as_deref())).then(by_deadline(x, y))
         }),
-        _ => list.sort_by(by_deadline),
+        _ => list.sort_unstable_by(by_deadline),
     }
 
     if ctx.json {
@@ -176,7 +183,9 @@ pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
     let rest = w.saturating_sub(fixed).max(30);
     let reporter_w = (rest / 3).clamp(12, 30);
     let title_w = rest.saturating_sub(reporter_w + 1).max(16);
-    let mut text = format!(
+    let mut text = String::with_capacity(200 + list.len() * (w + 8));
+    let _ = write!(
+        text,
         "{:<12} {:<16} {:<12} {:<9} {:<20} {:<title_w$} {}\n",
         "ID", "RECEIVED", "STATE", "SEVERITY", "NEXT DEADLINE", "TITLE", "REPORTER"
     );
@@ -199,19 +208,17 @@ pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
         } else {
             format!("{next:<20}")
         };
-        text.push_str(&format!(
-            "{:<12} {:<16} {:<12} {:<9} {} {:<title_w$} {}\n",
+        let _ = writeln!(
+            text,
+            "{:<12} {:<16} {:<12} {:<9} {} {:<title_w$} {}",
             r.report_id,
-            r.received_at
-                .as_deref()
-                .map(|t| t.replace('T', " ").chars().take(16).collect::<String>())
-                .unwrap_or_default(),
+            e.received.map(|t| t.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
             e.state.as_str(),
             sev,
             next,
             cut(&title, title_w),
             cut(&UntrustedLine(r.reporter.as_deref().unwrap_or("")).to_string(), reporter_w),
-        ));
+        );
     }
     text.push_str(&format!("{} reports", list.len()));
     if overdue > 0 {

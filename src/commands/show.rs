@@ -132,9 +132,9 @@ pub fn render(
             use crate::report::deadline::Status;
             let when = match (d.status, d.due_ts) {
                 (Status::Pending | Status::Overdue, Some(t)) => {
-                    format!("{} ({})", d.due.as_deref().unwrap_or(""), crate::report::deadline::human(t, now))
+                    format!("{} ({})", d.due().unwrap_or_default(), crate::report::deadline::human(t, now))
                 }
-                (_, _) => d.due.clone().unwrap_or_default(),
+                (_, _) => d.due().unwrap_or_default(),
             };
             let status =
                 serde_json::to_value(d.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();

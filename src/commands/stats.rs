@@ -91,9 +91,8 @@ impl Acc {
     }
 }
 
-fn hours(from: Option<jiff::Timestamp>, to: Option<&String>) -> Option<f64> {
-    let to: jiff::Timestamp = to?.parse().ok()?;
-    let s = to.as_second() - from?.as_second();
+fn hours(from: Option<jiff::Timestamp>, to: Option<jiff::Timestamp>) -> Option<f64> {
+    let s = to?.as_second() - from?.as_second();
     (s >= 0).then_some(s as f64 / 3600.0)
 }
 
@@ -109,13 +108,13 @@ pub fn run(ctx: &Ctx, a: StatsArgs) -> anyhow::Result<Output> {
             continue;
         }
         let sev = e.severity.clone().unwrap_or_else(|| "unset".into());
-        let t = &e.row.row;
+        let m = &e.row.milestones;
         for key in ["all".to_string(), sev] {
             let g = groups.entry(key).or_default();
             g.reports += 1;
-            g.first.extend(hours(e.received, t.acknowledged_at.as_ref()));
-            g.triage.extend(hours(e.received, t.triage.triaged_at.as_ref()));
-            g.fix.extend(hours(e.received, t.triage.fixed_at.as_ref()));
+            g.first.extend(hours(e.received, m.acknowledged));
+            g.triage.extend(hours(e.received, m.triaged));
+            g.fix.extend(hours(e.received, m.fixed));
             for d in &e.deadlines {
                 let slot = g.kept.entry(d.kind).or_default();
                 match d.status {

@@ -5,14 +5,15 @@ use jiff::Timestamp;
 
 use crate::config::Config;
 use crate::error::user_err;
-use crate::report::deadline::{self, Calendar, Due, Milestones};
+use crate::report::deadline::{self, Calendar, Due, Milestones, Schedule};
 use crate::report::model::Report;
 use crate::report::policy::Policy;
 use crate::report::state::State;
-use crate::store::triage::TriageRow;
+use crate::store::triage::ListRow;
 
 pub struct Tracker {
     pub policy: Policy,
+    pub schedule: Schedule,
     pub cal: Calendar,
     pub now: Timestamp,
 }
@@ -21,26 +22,25 @@ impl Tracker {
     pub fn new(cfg: &Config, now: Timestamp) -> anyhow::Result<Tracker> {
         let policy = cfg.policy();
         let cal = Calendar::of(&policy).map_err(|e| user_err(format!("{e} (fix [policy] in the config)")))?;
-        Ok(Tracker { policy, cal, now })
+        Ok(Tracker { schedule: Schedule::of(&policy), policy, cal, now })
     }
 
     /// Every deadline of one report.
-    pub fn deadlines(&self, received: Option<&str>, claimed: Option<&str>, row: &TriageRow) -> Vec<Due> {
-        let state: State = row.state.parse().unwrap_or(State::New);
-        let m = Milestones::of(received, row.acknowledged_at.as_deref(), &row.triage);
-        let sev = deadline::applicable_severity(row.severity.as_deref(), claimed);
-        deadline::deadlines(&self.policy, &self.cal, sev, state, &m, self.now)
+    pub fn deadlines(&self, state: State, team: Option<&str>, claimed: Option<&str>, m: &Milestones) -> Vec<Due> {
+        let sev = deadline::applicable_severity(team, claimed);
+        deadline::deadlines(&self.schedule, &self.cal, sev, state, m, self.now)
+    }
+
+    /// The deadlines of a listing row.
+    pub fn of_row(&self, r: &ListRow) -> Vec<Due> {
+        self.deadlines(r.state, r.severity.as_deref(), r.claimed.as_deref(), &r.milestones)
     }
 
     /// Fill a report record's `deadlines` (and the detailed extension).
     pub fn fill(&self, r: &mut Report) {
-        let row = TriageRow {
-            state: r.state.clone(),
-            severity: r.severity.clone(),
-            acknowledged_at: r.acknowledged_at.clone(),
-            triage: r.triage.clone(),
-        };
-        let d = self.deadlines(r.received_at.as_deref(), r.fields.severity.as_deref(), &row);
+        let m = Milestones::of(r.received_at.as_deref(), r.acknowledged_at.as_deref(), &r.triage);
+        let state = r.state.parse().unwrap_or(State::New);
+        let d = self.deadlines(state, r.severity.as_deref(), r.fields.severity.as_deref(), &m);
         for x in &d {
             let slot = match x.kind {
                 "acknowledge" => &mut r.deadlines.acknowledge,
@@ -48,7 +48,7 @@ impl Tracker {
                 "fix" => &mut r.deadlines.fix,
                 _ => &mut r.deadlines.disclose,
             };
-            *slot = x.due.clone();
+            *slot = x.due();
         }
         r.deadline_status = d;
     }

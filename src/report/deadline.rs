@@ -18,6 +18,8 @@
 
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan, ZonedDateTime as Zoned};
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::policy::{Deadline, Kind, Policy, Start, Unit};
@@ -181,14 +183,68 @@ pub enum Status {
 pub struct Due {
     pub kind: &'static str,
     /// RFC 3339, UTC; null when not started or untimed.
-    pub due: Option<String>,
-    pub status: Status,
-    /// "48 hours of receipt", "next regular release after triage".
-    pub promise: String,
-    /// When the step was done.
-    pub done_at: Option<String>,
-    #[serde(skip)]
+    #[serde(rename = "due", serialize_with = "ts_opt")]
     pub due_ts: Option<Timestamp>,
+    pub status: Status,
+    /// "within 48 hours of receipt", "90 days after the fix", "next regular release".
+    #[serde(serialize_with = "arc_str")]
+    pub promise: Arc<str>,
+    /// When the step was done.
+    #[serde(serialize_with = "ts_opt")]
+    pub done_at: Option<Timestamp>,
+}
+
+impl Due {
+    /// The due time as RFC 3339, UTC.
+    pub fn due(&self) -> Option<String> {
+        self.due_ts.map(|t| t.to_string())
+    }
+}
+
+fn ts_opt<S: serde::Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.collect_str(t),
+        None => s.serialize_none(),
+    }
+}
+
+fn arc_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v)
+}
+
+/// The policy's deadlines per severity, with their descriptions, worked out once
+/// (reading thousands of reports should not rebuild the same words each time).
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    rows: Vec<(String, [Option<(Deadline, Arc<str>)>; 4])>,
+}
+
+impl Schedule {
+    pub fn of(policy: &Policy) -> Schedule {
+        let mut names: Vec<String> = vec!["default".into()];
+        names.extend(policy.severities.keys().filter(|k| *k != "default").cloned());
+        let rows = names
+            .into_iter()
+            .map(|sev| {
+                let entry = KINDS.map(|(kind, _)| policy.deadline(&sev, kind).map(|d| (d.clone(), promise(d).into())));
+                (sev, entry)
+            })
+            .collect();
+        Schedule { rows }
+    }
+
+    fn get(&self, severity: &str) -> &[Option<(Deadline, Arc<str>)>; 4] {
+        &self.rows.iter().find(|(s, _)| s == severity).unwrap_or(&self.rows[0]).1
+    }
+}
+
+/// What a deadline promises, in words.
+pub fn promise(d: &Deadline) -> String {
+    match (d.amount, d.from) {
+        (None, _) => d.describe(),
+        (Some(_), Start::Fix) => format!("{} {}", d.describe(), d.from.describe()),
+        (Some(_), from) => format!("within {} {}", d.describe(), from.describe()),
+    }
 }
 
 pub const KINDS: [(Kind, &str); 4] =
@@ -196,45 +252,35 @@ pub const KINDS: [(Kind, &str); 4] =
 
 /// Every deadline of a report, in process order.
 pub fn deadlines(
-    policy: &Policy,
+    schedule: &Schedule,
     cal: &Calendar,
     severity: Option<&str>,
     state: State,
     m: &Milestones,
     now: Timestamp,
 ) -> Vec<Due> {
-    let sev = severity.unwrap_or("default");
-    let mut out = Vec::new();
-    for (kind, name) in KINDS {
-        let Some(d) = policy.deadline(sev, kind) else { continue };
-        out.push(one(cal, d, kind, name, state, m, now));
+    let entry = schedule.get(severity.unwrap_or("default"));
+    let mut out = Vec::with_capacity(4);
+    for (i, (kind, name)) in KINDS.into_iter().enumerate() {
+        let Some((d, promise)) = &entry[i] else { continue };
+        out.push(one(cal, d, promise, kind, name, state, m, now));
     }
     out
 }
 
+#[allow(clippy::too_many_arguments)]
 fn one(
     cal: &Calendar,
     d: &Deadline,
+    promise: &Arc<str>,
     kind: Kind,
     name: &'static str,
     state: State,
     m: &Milestones,
     now: Timestamp,
 ) -> Due {
-    let promise = match (d.amount, d.from) {
-        (None, _) => d.describe(),
-        (Some(_), Start::Fix) => format!("{} {}", d.describe(), d.from.describe()),
-        (Some(_), from) => format!("within {} {}", d.describe(), from.describe()),
-    };
     let done = m.done(kind);
-    let mut due = Due {
-        kind: name,
-        due: None,
-        status: Status::NotStarted,
-        promise,
-        done_at: done.map(|t| t.to_string()),
-        due_ts: None,
-    };
+    let mut due = Due { kind: name, due_ts: None, status: Status::NotStarted, promise: promise.clone(), done_at: done };
     let Some(start) = m.start(d.from) else {
         if state.is_closed() && done.is_none() {
             due.status = Status::Cancelled;
@@ -249,7 +295,6 @@ fn one(
         due.status = Status::Untimed;
         return due;
     };
-    due.due = Some(at.to_string());
     due.due_ts = Some(at);
     due.status = match done {
         Some(t) if t <= at => Status::Met,
@@ -335,16 +380,16 @@ mod tests {
         let c = Calendar::of(&p).unwrap();
         let received = ts("2026-11-02T09:00:00Z");
         let mut m = Milestones { received: Some(received), ..Default::default() };
-        let d = deadlines(&p, &c, Some("critical"), State::New, &m, ts("2026-11-05T09:00:00Z"));
+        let d = deadlines(&Schedule::of(&p), &c, Some("critical"), State::New, &m, ts("2026-11-05T09:00:00Z"));
         assert_eq!(d[0].status, Status::Overdue, "ack after 48h");
         assert_eq!(d[2].status, Status::NotStarted, "fix counts from triage");
         m.acknowledged = Some(ts("2026-11-03T09:00:00Z"));
         m.triaged = Some(ts("2026-11-04T09:00:00Z"));
-        let d = deadlines(&p, &c, Some("critical"), State::Triaged, &m, ts("2026-11-05T09:00:00Z"));
+        let d = deadlines(&Schedule::of(&p), &c, Some("critical"), State::Triaged, &m, ts("2026-11-05T09:00:00Z"));
         assert_eq!(d[0].status, Status::Met);
         assert_eq!(d[2].status, Status::Pending);
-        assert_eq!(d[2].due.as_deref(), Some("2026-11-11T09:00:00Z"));
-        let d = deadlines(&p, &c, Some("critical"), State::WontFix, &m, ts("2026-11-20T09:00:00Z"));
+        assert_eq!(d[2].due().as_deref(), Some("2026-11-11T09:00:00Z"));
+        let d = deadlines(&Schedule::of(&p), &c, Some("critical"), State::WontFix, &m, ts("2026-11-20T09:00:00Z"));
         assert_eq!(d[2].status, Status::Cancelled);
     }
 

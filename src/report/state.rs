@@ -128,6 +128,10 @@ pub struct UnknownState(pub String);
 impl FromStr for State {
     type Err = UnknownState;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // The stored names, without allocating: read for every report listed.
+        if let Some(st) = ALL.into_iter().find(|st| st.as_str() == s) {
+            return Ok(st);
+        }
         let k = s.trim().to_ascii_lowercase().replace('_', "-");
         let k = match k.as_str() {
             "confirmed" => "triaged",

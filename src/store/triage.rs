@@ -5,7 +5,11 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{SqlContext, Store, StoreError};
+use jiff::Timestamp;
+
+use crate::report::deadline::Milestones;
 use crate::report::model::{Cvss, Report, Triage};
+use crate::report::state::State;
 
 /// The triage row of one report.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,17 +41,22 @@ pub struct Event {
     pub new: Option<String>,
 }
 
-/// What `list` and `due` need of a report, without its record.
+/// What `list`, `due` and `stats` need of a report, without its record: small,
+/// because they read every report.
 #[derive(Debug, Clone)]
 pub struct ListRow {
     pub report_id: String,
     pub message: i64,
-    pub received_at: Option<String>,
     pub title: Option<String>,
     pub reporter: Option<String>,
+    /// The reporter's severity claim.
     pub claimed: Option<String>,
     pub failed: bool,
-    pub row: TriageRow,
+    pub state: State,
+    /// The team's severity.
+    pub severity: Option<String>,
+    /// Receipt and the triage steps' times.
+    pub milestones: Milestones,
 }
 
 const COLUMNS: &str = "t.state, t.severity, t.acknowledged_at, t.assignee, t.cvss, t.cve, t.duplicate_of, t.triaged_at, t.fixed_at, t.disclosed_at, t.closed_at";
@@ -139,22 +148,35 @@ impl Store {
     pub fn listing(&self) -> Result<Vec<ListRow>, StoreError> {
         let mut st = self
             .conn
-            .prepare(&format!(
-                "SELECT l.report_id, l.message, l.received_at, l.title, l.reporter, l.claimed, l.failed, {COLUMNS}
-                 FROM listing l LEFT JOIN triage t ON t.report_id = l.report_id ORDER BY l.message"
-            ))
+            .prepare(
+                "SELECT l.report_id, l.message, l.received_at, l.title, l.reporter, l.claimed, l.failed, t.state, t.severity,
+                        t.acknowledged_at, t.triaged_at, t.fixed_at, t.disclosed_at, t.closed_at
+                 FROM listing l LEFT JOIN triage t ON t.report_id = l.report_id ORDER BY l.message",
+            )
             .ctx("listing reports")?;
+        // Times are parsed from the row's bytes, states matched without a copy.
+        fn ts(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Timestamp>> {
+            Ok(r.get_ref(i)?.as_str_or_null()?.and_then(|s| s.parse().ok()))
+        }
         let rows = st
             .query_map([], |r| {
                 Ok(ListRow {
                     report_id: r.get(0)?,
                     message: r.get(1)?,
-                    received_at: r.get(2)?,
                     title: r.get(3)?,
                     reporter: r.get(4)?,
                     claimed: r.get(5)?,
                     failed: r.get::<_, i64>(6)? != 0,
-                    row: row_at(r, 7)?,
+                    state: r.get_ref(7)?.as_str_or_null()?.and_then(|s| s.parse().ok()).unwrap_or(State::New),
+                    severity: r.get(8)?,
+                    milestones: Milestones {
+                        received: ts(r, 2)?,
+                        acknowledged: ts(r, 9)?,
+                        triaged: ts(r, 10)?,
+                        fixed: ts(r, 11)?,
+                        disclosed: ts(r, 12)?,
+                        closed: ts(r, 13)?,
+                    },
                 })
             })
             .ctx("listing reports")?;
