@@ -40,7 +40,10 @@ pub struct Inbound {
     /// How many addresses the From header has (a reply goes to exactly one).
     pub from_count: usize,
     pub envelope_sender: EnvelopeSender,
-    /// To, Cc, Delivered-To and X-Original-To addresses, lower-cased.
+    /// To, Cc, Resent-To and Resent-Cc addresses, lower-cased. Not Delivered-To or
+    /// X-Original-To: our own delivery agent (Dovecot LMTP) writes those on every
+    /// message it puts in the mailbox, Bcc'd or not, so they say nothing about whether
+    /// the sender addressed us (RFC 3834 §2 asks for the recipient fields).
     pub recipients: Vec<String>,
     pub auto_submitted: Option<String>,
     pub precedence: Option<String>,
@@ -72,7 +75,7 @@ impl Inbound {
             from.extend(addresses(&v));
         }
         let mut recipients = Vec::new();
-        for name in ["To", "Cc", "Delivered-To", "X-Original-To"] {
+        for name in ["To", "Cc", "Resent-To", "Resent-Cc"] {
             for v in msg.header_as(name, HeaderForm::Addresses) {
                 for a in addresses(&v) {
                     if !recipients.contains(&a) {
@@ -193,7 +196,7 @@ impl fmt::Display for Refusal {
             Refusal::SeveralFrom(n) => write!(f, "the From header has {n} addresses; a reply goes to exactly one"),
             Refusal::FromUs(a) => write!(f, "the sender {} is one of our own addresses", c(a)),
             Refusal::NotAddressedToUs => {
-                write!(f, "none of our addresses is among the recipients (To, Cc, Delivered-To, X-Original-To)")
+                write!(f, "none of our addresses is among the recipients (To, Cc, Resent-To, Resent-Cc)")
             }
         }
     }
@@ -485,13 +488,22 @@ mod tests {
         let stripped = base()
             .replace("Delivered-To: security@example.org\r\n", "")
             .replace("To: Example Security <security@example.org>", "To: someone@example.com");
-        for h in
-            ["Cc: <psirt@example.org>", "Delivered-To: security@example.org", "X-Original-To: Security@Example.org"]
-        {
+        for h in ["Cc: <psirt@example.org>", "Resent-To: Security@Example.org", "Resent-Cc: <security@example.org>"] {
             let m = Inbound::parse(format!("{h}\r\n{stripped}").as_bytes()).unwrap();
             assert_eq!(refusal(&m), None, "{h}");
         }
         assert_eq!(refusal(&Inbound::parse(stripped.as_bytes()).unwrap()), Some(Refusal::NotAddressedToUs));
+    }
+
+    #[test]
+    fn delivered_to_from_our_own_delivery_agent_does_not_count_as_addressed_to_us() {
+        // Regression: Dovecot LMTP adds `Delivered-To: security@...` to a Bcc'd message
+        // too, so counting it made the rule never fire on mail that really arrived.
+        let stripped = base().replace("To: Example Security <security@example.org>", "To: someone@example.com");
+        for h in ["", "X-Original-To: security@example.org\r\n"] {
+            let m = Inbound::parse(format!("{h}{stripped}").as_bytes()).unwrap();
+            assert_eq!(refusal(&m), Some(Refusal::NotAddressedToUs), "{h}");
+        }
     }
 
     #[test]

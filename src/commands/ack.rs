@@ -166,9 +166,22 @@ pub fn prepare(
         .ok_or_else(|| user_err(format!("{id} has no single sender address to reply to")))?;
     if automatic {
         let window = jiff::SignedDuration::from_hours(24 * i64::from(cfg.ack.rate_limit_days));
-        if rules::rate_limited(store.last_auto_reply(&to)?, now, window) {
+        let last = store.last_auto_reply(&to)?;
+        let received: Option<Timestamp> = report.received_at.as_deref().and_then(|t| t.parse().ok());
+        if rules::rate_limited(last, now, window) {
             refusals.push(format!(
                 "{} already had an automatic reply in the last {} days",
+                UntrustedLine(&to),
+                cfg.ack.rate_limit_days
+            ));
+        } else if let (Some(last), Some(received)) = (last, received)
+            && last >= received
+        {
+            // Withheld once for the limit, a report stays withheld: without this, the
+            // oldest of a flood would get a "we received it" days later, once the
+            // window has passed, instead of the report that arrived then.
+            refusals.push(format!(
+                "{} had an automatic reply after this report arrived (one per {} days)",
                 UntrustedLine(&to),
                 cfg.ack.rate_limit_days
             ));

@@ -161,8 +161,11 @@ pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
 
     if ctx.json {
         // The full records, in the listing's order.
+        // Records without an id (not reports) are kept apart: keyed by their empty id
+        // they overwrote each other, and `--all` showed only the last one.
+        let (with_id, mut rest): (Vec<_>, Vec<_>) = store.reports(a.all)?.into_iter().partition(|r| !r.id.is_empty());
         let mut by_id: std::collections::HashMap<String, crate::report::model::Report> =
-            store.reports(a.all)?.into_iter().map(|r| (r.id.clone(), r)).collect();
+            with_id.into_iter().map(|r| (r.id.clone(), r)).collect();
         let mut out = Vec::with_capacity(list.len());
         for e in &list {
             if let Some(mut r) = by_id.remove(&e.row.report_id) {
@@ -171,7 +174,6 @@ pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
             }
         }
         if a.all {
-            let mut rest: Vec<_> = by_id.into_values().filter(|r| r.id.is_empty()).collect();
             rest.sort_by(|x, y| x.received_at.cmp(&y.received_at));
             out.extend(rest);
         }

@@ -66,8 +66,8 @@ pub fn after_fetch(
                 if s.sent + s.already_sent + s.retry + s.failed + s.unresolved > 0 {
                     lines.push(super::outbox::summary_output(&s).text.trim_end().to_string());
                 }
-                // Cron should hear about replies that did not go out, not only
-                // about those given up on.
+                // A reply that could not go out (server down, 4xx, no credentials) is a
+                // failed step for cron too, although it stays queued for the next run.
                 failed |= s.failed > 0 || s.retry > 0 || s.unresolved > 0;
                 j.insert("delivery".into(), json!(s));
             }

@@ -8,6 +8,7 @@ mod mailservers;
 mod proxy;
 
 mod ack_compose;
+mod automation;
 mod bad_input;
 mod cli_reference;
 mod dogfood;
