@@ -7,6 +7,7 @@ mod common;
 mod mailservers;
 mod proxy;
 
+mod ack;
 mod ack_compose;
 mod automation;
 mod bad_input;

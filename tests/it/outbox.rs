@@ -10,11 +10,11 @@ use crate::common::*;
 use crate::mailservers::MailServers;
 use crate::proxy::{Faults, Proxy};
 
-const REPORTER: &str = "reporter@example.net";
-const SECURITY: &str = "security@example.org";
+pub(crate) const REPORTER: &str = "reporter@example.net";
+pub(crate) const SECURITY: &str = "security@example.org";
 
 /// How vulnmail reaches the SMTP server in a test.
-enum Via {
+pub(crate) enum Via {
     /// Port 25 style: STARTTLS, no AUTH.
     Starttls,
     /// Submissions: implicit TLS and AUTH as the security user.
@@ -23,7 +23,7 @@ enum Via {
     Plain(u16),
 }
 
-fn smtp_section(ms: &MailServers, via: &Via, extra: &str) -> String {
+pub(crate) fn smtp_section(ms: &MailServers, via: &Via, extra: &str) -> String {
     let (port, tls, auth) = match via {
         Via::Starttls => (ms.port("MS_SMTP_PORT"), "starttls", String::new()),
         Via::Submissions => (
@@ -41,7 +41,7 @@ fn smtp_section(ms: &MailServers, via: &Via, extra: &str) -> String {
 }
 
 /// Write the whole configuration: what init wrote, [imap] for the Sent mailbox, [smtp].
-fn configure(env: &Env, ms: &MailServers, via: &Via, extra: &str) {
+pub(crate) fn configure(env: &Env, ms: &MailServers, via: &Via, extra: &str) {
     let cfg = std::fs::read_to_string(env.path("config.base")).unwrap_or_else(|_| {
         let c = std::fs::read_to_string(env.config_file()).unwrap();
         std::fs::write(env.path("config.base"), &c).unwrap();
@@ -59,7 +59,7 @@ fn setup(ms: &MailServers, via: &Via, extra: &str) -> Env {
     env
 }
 
-fn vmo(env: &Env, ms: &MailServers) -> assert_cmd::Command {
+pub(crate) fn vmo(env: &Env, ms: &MailServers) -> assert_cmd::Command {
     let mut c = env.vmp();
     c.env("VULNMAIL_IMAP_PASSWORD", ms.get("MS_SECURITY_PASS"))
         .env("VULNMAIL_SMTP_PASSWORD", ms.get("MS_SECURITY_PASS"));
@@ -110,7 +110,7 @@ fn hours_from_now(hours: i64) -> String {
 }
 
 /// Every message file in a user's Maildir folder ("" = INBOX).
-fn maildir(ms: &MailServers, user: &str, folder: &str) -> Vec<Vec<u8>> {
+pub(crate) fn maildir(ms: &MailServers, user: &str, folder: &str) -> Vec<Vec<u8>> {
     let base = PathBuf::from(ms.get("MS_MAIL_DIR")).join(user).join("Maildir");
     let dir = if folder.is_empty() { base } else { base.join(format!(".{folder}")) };
     let mut out = Vec::new();
@@ -135,7 +135,7 @@ fn reporter_inbox(ms: &MailServers, n: usize) -> Vec<Vec<u8>> {
     maildir(ms, REPORTER, "")
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
