@@ -186,10 +186,10 @@ pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
     let reporter_w = (rest / 3).clamp(12, 30);
     let title_w = rest.saturating_sub(reporter_w + 1).max(16);
     let mut text = String::with_capacity(200 + list.len() * (w + 8));
-    let _ = write!(
+    let _ = writeln!(
         text,
-        "{:<12} {:<16} {:<12} {:<9} {:<20} {:<title_w$} {}\n",
-        "ID", "RECEIVED", "STATE", "SEVERITY", "NEXT DEADLINE", "TITLE", "REPORTER"
+        "{:<12} {:<16} {:<12} {:<9} {:<20} {:<title_w$} REPORTER",
+        "ID", "RECEIVED", "STATE", "SEVERITY", "NEXT DEADLINE", "TITLE"
     );
     let mut overdue = 0;
     for e in &list {

@@ -216,8 +216,11 @@ fn arc_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> 
 /// (reading thousands of reports should not rebuild the same words each time).
 #[derive(Debug, Clone)]
 pub struct Schedule {
-    rows: Vec<(String, [Option<(Deadline, Arc<str>)>; 4])>,
+    rows: Vec<(String, Entry)>,
 }
+
+/// Per kind: the deadline and its words.
+type Entry = [Option<(Deadline, Arc<str>)>; 4];
 
 impl Schedule {
     pub fn of(policy: &Policy) -> Schedule {
@@ -233,7 +236,7 @@ impl Schedule {
         Schedule { rows }
     }
 
-    fn get(&self, severity: &str) -> &[Option<(Deadline, Arc<str>)>; 4] {
+    fn get(&self, severity: &str) -> &Entry {
         &self.rows.iter().find(|(s, _)| s == severity).unwrap_or(&self.rows[0]).1
     }
 }

@@ -11,7 +11,7 @@ fn status_names_each_source_and_never_the_value() {
     std::fs::write(&pwfile, "imap-marker-123\n").unwrap();
     std::fs::write(
         env.config_file(),
-        format!("{cfg}\n[imap]\nhost = \"localhost\"\nuser = \"security@example.org\"\npassword = {{ command = \"cat {}\" }}\n\n[smtp]\npassword = {{ keyring = \"vulnmail/smtp\" }}\n", pwfile.display()),
+        format!("{cfg}\n[imap]\nhost = \"localhost\"\nuser = \"security@example.org\"\npassword = {{ command = \"cat {}\" }}\n\n[smtp]\nhost = \"localhost\"\nuser = \"security@example.org\"\npassword = {{ keyring = \"vulnmail/smtp\" }}\n", pwfile.display()),
     )
     .unwrap();
     let o = env.vmp().args(["secrets", "status", "--probe", "--json"]).output().unwrap();
