@@ -33,6 +33,7 @@ if [ -n "${BENCH_KEEP:-}" ]; then rm -rf "$W"; W=$BENCH_KEEP; mkdir -p "$W"; els
 export HOME=$W/home XDG_CONFIG_HOME=$W/config XDG_DATA_HOME=$W/xdg VULNMAIL_HOME=$W/data
 export VULNMAIL_PASSPHRASE=bench-passphrase-1 VULNMAIL_TIME=2026-12-01T12:00:00Z COLUMNS=160
 mkdir -p "$HOME"
+import_s="store reused from BENCH_KEEP"
 if [ -f "$W/ids" ]; then
   note "reusing the store in $W"
 else
@@ -61,7 +62,7 @@ PY
 note "importing (this takes a while)"
 import_start=$(date +%s)
 "$VM" import "$W/reports.mbox" >/dev/null
-import_s=$(( $(date +%s) - import_start ))
+import_s="$(( $(date +%s) - import_start )) s"
 note "triaging $TRIAGED reports"
 i=0
 "$VM" list --json --sort received \
@@ -102,7 +103,7 @@ measure() { # label, args...
 
 echo "## list and due on $count reports"
 echo
-echo "$(date -u +%Y-%m-%d), $(nproc) cores, load at start $(cut -d' ' -f1-3 /proc/loadavg); import of $N reports took ${import_s} s; $RUNS runs each after a warm-up; times include process start and store unlock with the key cached."
+echo "$(date -u +%Y-%m-%d), $(nproc) cores, load at start $(cut -d' ' -f1-3 /proc/loadavg); import of $N reports: ${import_s}; $RUNS runs each after a warm-up; times include process start and store unlock with the key cached."
 echo
 echo "| command | median | slowest | peak RSS | < 100 ms |"
 echo "|---|---|---|---|---|"
