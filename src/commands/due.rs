@@ -23,7 +23,7 @@ pub struct Item {
     pub status: Status,
     /// "in 3h 20m", "2d 1h overdue"
     pub when: String,
-    #[serde(serialize_with = "arc_str")]
+    #[serde(serialize_with = "crate::report::deadline::arc_str")]
     pub promise: std::sync::Arc<str>,
     pub state: &'static str,
     pub severity: Option<String>,
@@ -31,10 +31,6 @@ pub struct Item {
     pub reporter: Option<String>,
     #[serde(skip)]
     pub due_ts: jiff::Timestamp,
-}
-
-fn arc_str<S: serde::Serializer>(v: &std::sync::Arc<str>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(v)
 }
 
 /// Every running deadline due before `until`, overdue first, soonest first.

@@ -630,17 +630,7 @@ fn watch_acknowledges_a_new_report_without_a_restart_threaded_to_the_from_addres
     assert!(header(m, "Message-ID").unwrap_or_default().ends_with("@example.org>"));
     assert!(maildir(&ms, OTHER).is_empty(), "nothing to the Reply-To address");
 
-    let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "watch did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let out = child.wait_with_output().unwrap();
+    let (status, out) = stop_with_sigterm(child);
     assert_eq!(status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("acknowledgement queued"), "{}", stdout(&out));
     assert!(stdout(&out).contains("watch stopped; 1 new messages stored"), "{}", stdout(&out));

@@ -220,3 +220,18 @@ pub fn gpg_encrypt(env: &Env, recipient: &str, plaintext: &[u8]) -> Vec<u8> {
     ]));
     std::fs::read(&output).unwrap()
 }
+
+/// Send SIGTERM to a running `vulnmail watch` and wait (20 s at most) for it to stop.
+pub fn stop_with_sigterm(mut child: std::process::Child) -> (std::process::ExitStatus, Output) {
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "watch did not stop on SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    (status, child.wait_with_output().unwrap())
+}

@@ -508,7 +508,7 @@ fn watch_fetches_new_mail_survives_a_server_restart_and_stops_on_sigterm() {
     let ms = MailServers::start();
     let env = setup(&ms);
     ms.deliver("security@example.org", &make_reports(&env.path("mail"), 0, 2, "w"));
-    let mut child = vmf_std(&env, &ms)
+    let child = vmf_std(&env, &ms)
         .args(["watch", "--max-backoff", "2", "--tick-ms", "200"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -534,17 +534,7 @@ fn watch_fetches_new_mail_survives_a_server_restart_and_stops_on_sigterm() {
     ms.restart_imap();
     ms.deliver("security@example.org", &make_reports(&env.path("mail"), 3, 1, "w"));
     wait_for(4, "a message delivered after a server restart");
-    let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "watch did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let out = child.wait_with_output().unwrap();
+    let (status, out) = stop_with_sigterm(child);
     assert!(status.success(), "{status}: {}", stderr(&out));
     assert!(stdout(&out).contains("watch stopped; 4 new messages stored"), "{}", stdout(&out));
 }
