@@ -370,18 +370,20 @@ pub fn pending(store: &Store) -> anyhow::Result<Vec<String>> {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AutoSummary {
     pub queued: Vec<String>,
-    /// (report, why not): newly refused in this run.
+    /// (report, why not): every report left without an automatic reply.
     pub skipped: Vec<(String, String)>,
-    /// Refused before, for the same reason (in the report's history).
+    /// Those of `skipped` refused before for the same reason (in their history):
+    /// the text output does not repeat them.
     pub held: Vec<String>,
 }
 
 /// Record in the report's history, once, why it got no automatic reply; later
-/// runs list it under `held` without repeating the reason.
+/// runs also list it under `held`.
 fn note_refusal(store: &mut Store, s: &mut AutoSummary, id: String, why: String, now: Timestamp) -> anyhow::Result<()> {
     let noted = store.events(&id)?.iter().any(|e| e.field == "no-auto-reply" && e.new.as_deref() == Some(why.as_str()));
     if noted {
-        s.held.push(id);
+        s.held.push(id.clone());
+        s.skipped.push((id, why));
         return Ok(());
     }
     if let Some(row) = store.triage_row(&id)? {

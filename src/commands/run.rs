@@ -42,7 +42,7 @@ pub fn after_fetch(
                 for id in &s.queued {
                     lines.push(format!("{id}: acknowledgement queued"));
                 }
-                for (id, why) in &s.skipped {
+                for (id, why) in s.skipped.iter().filter(|(id, _)| !s.held.contains(id)) {
                     lines.push(format!("{id}: no automatic acknowledgement: {}", crate::term::sanitize(why, false)));
                 }
                 if !s.held.is_empty() {
