@@ -62,6 +62,12 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, UserError> {
     Ok(std::time::Duration::from_secs(secs))
 }
 
+/// A time as vulnmail writes it everywhere (store, JSON, history): RFC 3339,
+/// UTC, whole seconds.
+pub fn rfc3339(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 /// A point in time given as a date (YYYY-MM-DD, midnight UTC), an RFC 3339
 /// time, or a duration before `now` ("30d").
 pub fn parse_since(s: &str, now: Timestamp) -> Result<Timestamp, UserError> {

@@ -388,7 +388,7 @@ fn note_refusal(store: &mut Store, s: &mut AutoSummary, id: String, why: String,
     }
     if let Some(row) = store.triage_row(&id)? {
         let e = Event {
-            at: super::triage::stamp(now),
+            at: crate::clock::rfc3339(now),
             actor: "vulnmail".into(),
             field: "no-auto-reply".into(),
             old: None,

@@ -76,7 +76,7 @@ pub fn run(ctx: &Ctx, a: DueArgs) -> anyhow::Result<Output> {
 
     if ctx.json {
         let json = json!({
-            "now": super::triage::stamp(now),
+            "now": crate::clock::rfc3339(now),
             "within": a.within,
             "overdue": overdue,
             "items": list,

@@ -38,7 +38,7 @@ pub fn advisory(cfg: &Config, now: jiff::Timestamp) -> Advisory {
         cna_org_id: set(&a.cna_org_id),
         cna_short_name: set(&a.cna_short_name),
         team,
-        now: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        now: crate::clock::rfc3339(now),
     }
 }
 

@@ -129,7 +129,7 @@ pub fn run(ctx: &Ctx, a: StatsArgs) -> anyhow::Result<Output> {
 
     let mut text = String::new();
     if let Some(s) = since {
-        text.push_str(&format!("reports received since {}\n", super::triage::stamp(s)));
+        text.push_str(&format!("reports received since {}\n", crate::clock::rfc3339(s)));
     }
     let order = ["all", "critical", "high", "medium", "low", "none", "unset"];
     let t = |x: &Times| match (x.median_hours, x.p90_hours) {
@@ -168,7 +168,7 @@ pub fn run(ctx: &Ctx, a: StatsArgs) -> anyhow::Result<Output> {
             met
         ));
     }
-    let json = json!({ "since": since.map(super::triage::stamp), "severities": groups });
+    let json = json!({ "since": since.map(crate::clock::rfc3339), "severities": groups });
     Ok(Output::new(text, json))
 }
 

@@ -23,11 +23,6 @@ pub fn actor(given: Option<&str>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// RFC 3339 in UTC, whole seconds, as the store keeps times.
-pub fn stamp(t: jiff::Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 /// Move a triage row to a new state, setting the times the deadlines use.
 /// Returns the events, or the refusal naming the allowed moves.
 pub fn move_state(id: &str, row: &mut TriageRow, to: State, at: &str) -> Result<(), String> {
@@ -85,7 +80,7 @@ pub fn run(ctx: &Ctx, a: TriageArgs) -> anyhow::Result<Output> {
     let Some(old) = store.triage_row(&id)? else {
         return user(format!("no report {id} (see `vulnmail list`)"));
     };
-    let at = stamp(ctx.clock.now());
+    let at = crate::clock::rfc3339(ctx.clock.now());
     let who = actor(a.actor.as_deref());
     let mut row = old.clone();
 

@@ -32,7 +32,7 @@ struct Shared<'a> {
 /// Process, acknowledge and deliver what arrived, printing what happened.
 fn after_mail(s: &Shared<'_>, store: &mut Store) {
     let (lines, json, failed) = super::run::after_fetch(s.ctx, s.cfg, store, s.creds, true, true);
-    let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let now = crate::clock::rfc3339(jiff::Timestamp::now());
     for l in &lines {
         if failed {
             s.ctx.note(&format!("watch: {l}"));
@@ -112,7 +112,7 @@ fn watch_one(s: &Shared<'_>, mailbox: &str) -> u64 {
                 Ok(r) => {
                     total += r.counts.new;
                     if r.counts.new > 0 || r.counts.oversize > 0 || r.uidvalidity_changed {
-                        let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ");
+                        let now = crate::clock::rfc3339(jiff::Timestamp::now());
                         emit(
                             s.ctx,
                             &format!(

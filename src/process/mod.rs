@@ -502,7 +502,7 @@ fn new_outcome(received_at: Option<jiff::Timestamp>) -> Outcome {
     let mut out = Outcome::default();
     out.report.state = "new".into();
     out.report.kind = "report".into();
-    out.report.received_at = received_at.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+    out.report.received_at = received_at.map(crate::clock::rfc3339);
     out
 }
 

@@ -142,7 +142,7 @@ pub(crate) fn write_blob(
 
 /// Now, as the store writes times: RFC 3339, UTC, seconds.
 pub(crate) fn now() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    crate::clock::rfc3339(jiff::Timestamp::now())
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -98,10 +98,6 @@ pub enum Change {
 }
 
 /// Times as the store writes them: RFC 3339, UTC, seconds.
-pub fn fmt_time(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 const COLUMNS: &str = "id, report_id, template, automatic, message_id, envelope_from, envelope_to, state, \
                        attempts, last_error, next_attempt_at, created_at, sent_at, sent_copy";
 
@@ -130,7 +126,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
 impl Store {
     /// Queue a message, due at once. Fails on a Message-ID already in the outbox.
     pub fn enqueue(&self, mail: &NewMail, now: Timestamp) -> Result<i64, StoreError> {
-        let t = fmt_time(now);
+        let t = crate::clock::rfc3339(now);
         self.conn
             .execute(
                 "INSERT INTO outbox (report_id, template, automatic, message_id, envelope_from, envelope_to, \
@@ -163,7 +159,7 @@ impl Store {
             ))
             .ctx("listing due messages")?;
         let rows = st
-            .query_map([fmt_time(now)], |r| Ok(OutboxItem { row: row(r)?, raw: r.get(14)? }))
+            .query_map([crate::clock::rfc3339(now)], |r| Ok(OutboxItem { row: row(r)?, raw: r.get(14)? }))
             .ctx("listing due messages")?;
         rows.collect::<Result<Vec<_>, _>>().ctx("listing due messages")
     }
@@ -199,7 +195,7 @@ impl Store {
         self.conn
             .execute(
                 "UPDATE outbox SET state = 'sent', sent_at = ?2, sent_copy = ?3, last_error = NULL WHERE id = ?1",
-                params![id, fmt_time(at), i64::from(sent_copy)],
+                params![id, crate::clock::rfc3339(at), i64::from(sent_copy)],
             )
             .ctx("marking a message as sent")?;
         Ok(())
@@ -210,7 +206,7 @@ impl Store {
         self.conn
             .execute(
                 "UPDATE outbox SET state = 'queued', last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
-                params![id, error, fmt_time(next_at)],
+                params![id, error, crate::clock::rfc3339(next_at)],
             )
             .ctx("rescheduling a message")?;
         Ok(())
@@ -243,7 +239,7 @@ impl Store {
         self.conn
             .execute(
                 "UPDATE outbox SET state = 'queued', attempts = 0, next_attempt_at = ?2 WHERE id = ?1",
-                params![id, fmt_time(now)],
+                params![id, crate::clock::rfc3339(now)],
             )
             .ctx("queueing a message again")?;
         Ok(Change::Done)
@@ -290,7 +286,7 @@ impl Store {
             .execute(
                 "INSERT INTO auto_replies (sender, last_at) VALUES (?1, ?2) \
                  ON CONFLICT (sender) DO UPDATE SET last_at = excluded.last_at",
-                params![sender.to_lowercase(), fmt_time(at)],
+                params![sender.to_lowercase(), crate::clock::rfc3339(at)],
             )
             .ctx("recording an automatic reply")?;
         Ok(())
