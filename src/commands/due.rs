@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Ctx;
-use super::list::{entries, short_kind, width};
+use super::list::{entry, short_kind, width};
 use super::tracking::Tracker;
 use crate::cli::DueArgs;
 use crate::output::Output;
@@ -36,10 +36,8 @@ pub struct Item {
 /// Every running deadline due before `until`, overdue first, soonest first.
 pub fn items(tracker: &Tracker, rows: Vec<crate::store::triage::ListRow>, until: jiff::Timestamp) -> Vec<Item> {
     let mut out = Vec::new();
-    for e in entries(tracker, rows) {
-        if e.state.is_finished() {
-            continue;
-        }
+    // Finished reports have nothing due: skip them before counting their deadlines.
+    for e in rows.into_iter().filter(|r| !r.state.is_finished()).map(|r| entry(tracker, r)) {
         for d in &e.deadlines {
             let Some(t) = d.due_ts else { continue };
             if !matches!(d.status, Status::Overdue | Status::Pending) || t > until {

@@ -75,25 +75,7 @@ impl Person {
 
     /// Decrypt a PGP/MIME reply with GnuPG: (status lines, plaintext).
     fn decrypt_reply(&self, raw: &[u8]) -> (String, Vec<u8>) {
-        let msg = MessageParser::new().parse(raw).unwrap();
-        let ct = msg.content_type().unwrap();
-        assert_eq!((ct.ctype(), ct.subtype()), ("multipart", Some("encrypted")), "{}", String::from_utf8_lossy(raw));
-        let armored = self.home.join("reply.asc");
-        std::fs::write(&armored, msg.parts[2].contents()).unwrap();
-        let out = self.home.join("reply.txt");
-        let status = self.home.join("status.txt");
-        let _ = std::fs::remove_file(&out);
-        let o = self.gpg(&[
-            "--status-file",
-            status.to_str().unwrap(),
-            "--output",
-            out.to_str().unwrap(),
-            "--decrypt",
-            armored.to_str().unwrap(),
-        ]);
-        let status = String::from_utf8_lossy(&std::fs::read(&status).unwrap()).into_owned();
-        assert!(o.status.success(), "gpg --decrypt failed: {}\n{status}", stderr(&o));
-        (status, std::fs::read(&out).unwrap())
+        gpg_decrypt_pgp_mime(&self.home, raw, |a| self.gpg(a))
     }
 }
 

@@ -43,22 +43,7 @@ fn reply(reporter: &str, to: &str, subject: &str) -> ReplyInput {
 
 /// Decrypt the PGP/MIME part of `raw` with GnuPG; returns (status lines, plaintext).
 fn gpg_decrypt(env: &Env, raw: &[u8]) -> (String, Vec<u8>) {
-    let msg = MessageParser::new().parse(raw).unwrap();
-    let ct = msg.content_type().unwrap();
-    assert_eq!((ct.ctype(), ct.subtype()), ("multipart", Some("encrypted")));
-    let armored = env.path("reply.asc");
-    std::fs::write(&armored, msg.parts[2].contents()).unwrap();
-    let out = env.path("reply.txt");
-    let status = env.path("status.txt");
-    ok(&env.gpg(&[
-        "--status-file",
-        status.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-        "--decrypt",
-        armored.to_str().unwrap(),
-    ]));
-    (String::from_utf8_lossy(&std::fs::read(&status).unwrap()).into_owned(), std::fs::read(&out).unwrap())
+    gpg_decrypt_pgp_mime(&env.path(""), raw, |a| env.gpg(a))
 }
 
 #[test]

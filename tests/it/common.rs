@@ -235,3 +235,28 @@ pub fn stop_with_sigterm(mut child: std::process::Child) -> (std::process::ExitS
     };
     (status, child.wait_with_output().unwrap())
 }
+
+/// Decrypt the PGP/MIME message `raw` with GnuPG (`gpg` runs it with the reader's
+/// home; scratch files go in `dir`): (status lines, plaintext).
+pub fn gpg_decrypt_pgp_mime(dir: &Path, raw: &[u8], gpg: impl Fn(&[&str]) -> Output) -> (String, Vec<u8>) {
+    use mail_parser::{MessageParser, MimeHeaders};
+    let msg = MessageParser::new().parse(raw).unwrap();
+    let ct = msg.content_type().unwrap();
+    assert_eq!((ct.ctype(), ct.subtype()), ("multipart", Some("encrypted")), "{}", String::from_utf8_lossy(raw));
+    let armored = dir.join("reply.asc");
+    std::fs::write(&armored, msg.parts[2].contents()).unwrap();
+    let out = dir.join("reply.txt");
+    let status = dir.join("status.txt");
+    let _ = std::fs::remove_file(&out);
+    let o = gpg(&[
+        "--status-file",
+        status.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--decrypt",
+        armored.to_str().unwrap(),
+    ]);
+    let status = String::from_utf8_lossy(&std::fs::read(&status).unwrap()).into_owned();
+    assert!(o.status.success(), "gpg --decrypt failed: {}\n{status}", stderr(&o));
+    (status, std::fs::read(&out).unwrap())
+}
