@@ -93,7 +93,7 @@ pub fn run(ctx: &Ctx, a: TriageArgs) -> anyhow::Result<Output> {
         if dup == id {
             return user(format!("{id} cannot be a duplicate of itself"));
         }
-        if !store.report_exists(&dup)? {
+        if store.triage_row(&dup)?.is_none() {
             return user(format!("no report {dup} to be a duplicate of"));
         }
         match to {

@@ -33,8 +33,8 @@ struct Shared<'a> {
 fn after_mail(s: &Shared<'_>, store: &mut Store) {
     let (lines, json, failed) = super::run::after_fetch(s.ctx, s.cfg, store, s.creds, true, true);
     let now = crate::clock::rfc3339(jiff::Timestamp::now());
-    for l in &lines {
-        if failed {
+    if failed {
+        for l in &lines {
             s.ctx.note(&format!("watch: {l}"));
         }
     }

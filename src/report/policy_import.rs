@@ -665,7 +665,7 @@ static DURATION_RE: LazyLock<Regex> = LazyLock::new(|| {
     let pat = format!(
         r"(?i)\b(?P<a>{num})(?:\s*(?:-|–|—|to|or|bis|à)\s*(?P<b>{num}))?(?:\s*\(\d+\))?\s*(?P<unit>{UNIT_WORDS})\b|\b(?P<a2>\d+)\s*(?P<short>h|d|w)\b"
     );
-    Regex::new(&pat).unwrap_or_else(|_| unreachable_regex())
+    regex(&pat)
 });
 
 static PROMISE_RE: LazyLock<Regex> = LazyLock::new(|| {

@@ -205,17 +205,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Whether a report id exists.
-    pub fn report_exists(&self, id: &str) -> Result<bool, StoreError> {
-        self.conn
-            .query_row("SELECT 1 FROM triage WHERE report_id = ?1", [id], |_| Ok(()))
-            .optional()
-            .map(|o| o.is_some())
-            .ctx("looking up a report")
-    }
-}
-
-impl Store {
     /// Replies that went out to reports whose first response is not yet
     /// recorded: (report id, sent at, message id), oldest first.
     pub fn unrecorded_replies(&self) -> Result<Vec<(String, String, String)>, StoreError> {
