@@ -2,7 +2,6 @@
 
 use std::time::Instant;
 
-use anyhow::Context as _;
 use serde_json::json;
 
 use super::Ctx;
@@ -11,7 +10,7 @@ use crate::config::{Config, ImapConfig, parse_size};
 use crate::error::{UserError, user};
 use crate::mail::imap::{self, AfterStore, MailboxSync, Progress, SyncOptions};
 use crate::output::Output;
-use crate::secrets::{self, Secret};
+use crate::secrets::Secret;
 use crate::store::Store;
 
 /// The `[imap]` section, or a clear error when there is none.
@@ -28,8 +27,7 @@ pub fn imap_password(ctx: &Ctx, imap: &ImapConfig) -> anyhow::Result<Secret> {
             "[imap] password is not set: give its source, e.g. password = { env = \"VULNMAIL_IMAP_PASSWORD\" }",
         );
     };
-    secrets::resolve("the IMAP password", src, ctx.interaction())
-        .with_context(|| format!("cannot get the IMAP password from {}", secrets::describe(src)))
+    super::resolve_secret("the IMAP password", src, ctx.interaction())
 }
 
 pub fn sync_options(imap: &ImapConfig, max_size: Option<&str>) -> anyhow::Result<SyncOptions> {

@@ -314,9 +314,18 @@ fn is_user_error(err: &anyhow::Error) -> bool {
 
 /// The key passphrase from `src`, with the source named when it cannot be read.
 pub fn resolve_passphrase(src: &SecretSource, interaction: Interaction) -> anyhow::Result<Password> {
-    let s = secret_sources::resolve("the key passphrase", src, interaction)
-        .with_context(|| format!("cannot get the key passphrase from {}", secret_sources::describe(src)))?;
+    let s = resolve_secret("the key passphrase", src, interaction)?;
     Ok(Password::from(s.expose()))
+}
+
+/// Resolve a configured secret ("the IMAP password"), saying where from on failure.
+pub fn resolve_secret(
+    what: &str,
+    src: &SecretSource,
+    interaction: Interaction,
+) -> anyhow::Result<secret_sources::Secret> {
+    secret_sources::resolve(what, src, interaction)
+        .with_context(|| format!("cannot get {what} from {}", secret_sources::describe(src)))
 }
 
 /// The passphrase source named by `--passphrase-*` flags, if any.

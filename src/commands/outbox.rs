@@ -11,7 +11,7 @@ use crate::error::user;
 use crate::mail::deliver::{self, Outcome, RetryPolicy, SentMailbox};
 use crate::mail::smtp;
 use crate::output::Output;
-use crate::secrets::{self, Secret};
+use crate::secrets::Secret;
 use crate::store::Store;
 use crate::store::outbox::{Change, NewMail};
 use crate::term::{UntrustedLine, cut};
@@ -70,9 +70,7 @@ fn smtp_password(ctx: &Ctx, s: &SmtpConfig) -> anyhow::Result<Option<Secret>> {
             "[smtp] user is set but password is not: give its source, e.g. password = { env = \"VULNMAIL_SMTP_PASSWORD\" }",
         );
     };
-    let pw = secrets::resolve("the SMTP password", src, ctx.interaction())
-        .with_context(|| format!("cannot get the SMTP password from {}", secrets::describe(src)))?;
-    Ok(Some(pw))
+    Ok(Some(super::resolve_secret("the SMTP password", src, ctx.interaction())?))
 }
 
 /// The credentials delivery needs, resolved once (watch keeps them).
