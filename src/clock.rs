@@ -68,6 +68,46 @@ pub fn rfc3339(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// Append `t` as "YYYY-MM-DD HH:MM" in UTC (the tables' time column), without
+/// allocating.
+pub fn push_utc_minutes(out: &mut String, t: Timestamp) {
+    let d = jiff::tz::Offset::UTC.to_datetime(t);
+    let Ok(year) = u32::try_from(d.year()) else {
+        out.push_str(&t.strftime("%Y-%m-%d %H:%M").to_string());
+        return;
+    };
+    push_digits(out, year, 4);
+    out.push('-');
+    push_digits(out, d.month() as u32, 2);
+    out.push('-');
+    push_digits(out, d.day() as u32, 2);
+    out.push(' ');
+    push_digits(out, d.hour() as u32, 2);
+    out.push(':');
+    push_digits(out, d.minute() as u32, 2);
+}
+
+/// Append `n` in decimal, zero-padded to at least `min` digits.
+pub fn push_digits(out: &mut String, n: u32, min: usize) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for _ in (buf.len() - i)..min {
+        out.push('0');
+    }
+    for &b in &buf[i..] {
+        out.push(b as char);
+    }
+}
+
 /// A point in time given as a date (YYYY-MM-DD, midnight UTC), an RFC 3339
 /// time, or a duration before `now` ("30d").
 pub fn parse_since(s: &str, now: Timestamp) -> Result<Timestamp, UserError> {
@@ -100,6 +140,20 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("0d").is_err());
         assert!(parse_duration("12").is_err());
+    }
+
+    #[test]
+    fn table_times_match_strftime() {
+        for s in ["2026-12-01T09:05:59Z", "0999-01-02T03:04:05Z", "2024-02-29T23:59:00Z", "1970-01-01T00:00:00Z"] {
+            let t: Timestamp = s.parse().unwrap();
+            let mut out = String::new();
+            push_utc_minutes(&mut out, t);
+            assert_eq!(out, t.strftime("%Y-%m-%d %H:%M").to_string());
+        }
+        let mut out = String::new();
+        push_digits(&mut out, 1234567, 2);
+        push_digits(&mut out, 7, 3);
+        assert_eq!(out, "1234567007");
     }
 
     #[test]

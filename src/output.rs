@@ -11,6 +11,12 @@ use crate::cli::ColorChoice;
 pub struct Output {
     pub text: String,
     pub json: serde_json::Value,
+    /// When set, the text is these pieces of `text`, in this order (long tables are
+    /// written as their rows are read and only the pieces sorted; copying them into
+    /// order would touch as much memory again).
+    pub order: Option<Vec<std::ops::Range<usize>>>,
+    /// JSON already written out (large results skip the `json` value).
+    pub json_text: Option<String>,
     /// Exit status 1 without an error: a check found problems.
     pub failed: bool,
     /// Another exit status without an error (`run`: 3 when deadlines are overdue).
@@ -19,7 +25,19 @@ pub struct Output {
 
 impl Output {
     pub fn new(text: impl Into<String>, json: serde_json::Value) -> Self {
-        Output { text: text.into(), json, failed: false, code: None }
+        Output { text: text.into(), json, failed: false, code: None, order: None, json_text: None }
+    }
+
+    /// A result for `--json` serialised straight from `value` (no JSON value tree
+    /// in between: faster and smaller for long lists).
+    pub fn json_of(value: &impl serde::Serialize) -> serde_json::Result<Self> {
+        let json_text = Some(serde_json::to_string_pretty(value)?);
+        Ok(Output { json_text, ..Output::new(String::new(), serde_json::Value::Null) })
+    }
+
+    /// Text made of pieces of `buf` in the given order; each piece is whole lines.
+    pub fn pieces(buf: String, order: Vec<std::ops::Range<usize>>) -> Self {
+        Output { order: Some(order), ..Output::new(buf, serde_json::Value::Null) }
     }
 
     /// Output that has no JSON form worth having (generated files, scripts).
@@ -41,8 +59,20 @@ impl Output {
     pub fn print(&self, json: bool) -> io::Result<()> {
         let mut out = io::stdout().lock();
         if json {
-            serde_json::to_writer_pretty(&mut out, &self.json).map_err(io::Error::other)?;
-            out.write_all(b"\n")?;
+            // Buffered: stdout is line-buffered, and pretty JSON is many lines.
+            let mut w = io::BufWriter::with_capacity(1 << 16, &mut out);
+            match &self.json_text {
+                Some(t) => w.write_all(t.as_bytes())?,
+                None => serde_json::to_writer_pretty(&mut w, &self.json).map_err(io::Error::other)?,
+            }
+            w.write_all(b"\n")?;
+            w.flush()?;
+        } else if let Some(order) = &self.order {
+            let mut w = io::BufWriter::with_capacity(1 << 16, &mut out);
+            for piece in order {
+                w.write_all(self.text.as_bytes().get(piece.clone()).unwrap_or_default())?;
+            }
+            w.flush()?;
         } else if !self.text.is_empty() {
             out.write_all(self.text.as_bytes())?;
             if !self.text.ends_with('\n') {
@@ -72,6 +102,18 @@ impl Style {
 
     fn paint(&self, code: &str, s: &str) -> String {
         if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+    }
+
+    /// Append what `f` writes, in the failure colour when `on`.
+    pub fn push_fail(&self, out: &mut String, on: bool, f: impl FnOnce(&mut String)) {
+        let paint = on && self.color;
+        if paint {
+            out.push_str("\x1b[1;31m");
+        }
+        f(out);
+        if paint {
+            out.push_str("\x1b[0m");
+        }
     }
 
     pub fn ok(&self, s: &str) -> String {

@@ -36,23 +36,85 @@ fn is_bidi_control(c: char) -> bool {
 pub fn sanitize(s: &str, keep_newlines: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        match c {
-            '\n' if keep_newlines => out.push('\n'),
-            '\t' if keep_newlines => out.push('\t'),
-            '\r' if keep_newlines => {}
-            '\n' | '\r' => out.push('⏎'),
-            '\t' => out.push(' '),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                // Control Pictures block: U+2400 + code, DEL -> U+2421.
-                let pic = if c == '\u{7f}' { 0x2421 } else { 0x2400 + c as u32 };
-                out.push(char::from_u32(pic).unwrap_or('\u{FFFD}'));
-            }
-            '\u{80}'..='\u{9f}' => out.push('\u{FFFD}'),
-            c if is_bidi_control(c) => out.push('\u{FFFD}'),
-            c => out.push(c),
+        if let Some(c) = safe_char(c, keep_newlines) {
+            out.push(c);
         }
     }
     out
+}
+
+/// What one character of untrusted text is shown as (None: dropped).
+fn safe_char(c: char, keep_newlines: bool) -> Option<char> {
+    Some(match c {
+        '\n' if keep_newlines => '\n',
+        '\t' if keep_newlines => '\t',
+        '\r' if keep_newlines => return None,
+        '\n' | '\r' => '⏎',
+        '\t' => ' ',
+        // Control Pictures block: U+2400 + code, DEL -> U+2421.
+        c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('\u{FFFD}'),
+        '\u{7f}' => '\u{2421}',
+        '\u{80}'..='\u{9f}' => '\u{FFFD}',
+        c if is_bidi_control(c) => '\u{FFFD}',
+        c => c,
+    })
+}
+
+/// Append untrusted text as one table cell: sanitised like [`UntrustedLine`], cut to
+/// `width` terminal columns (an ellipsis marks the cut; wide characters count two,
+/// combining marks none) and, with `pad`, padded with spaces to exactly `width`.
+/// Writes straight into `out`: tables of many thousand rows allocate nothing per cell.
+/// Returns the columns written.
+pub fn push_cell(out: &mut String, s: &str, width: usize, pad: bool) -> usize {
+    use unicode_width::UnicodeWidthChar;
+    let used = if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        // Printable ASCII (the common case): one column a byte, nothing to replace.
+        if s.len() <= width {
+            out.push_str(s);
+            s.len()
+        } else {
+            let keep = width.saturating_sub(1);
+            out.push_str(&s[..keep]);
+            if width > 0 {
+                out.push('…');
+            }
+            width
+        }
+    } else {
+        let start = out.len();
+        let mut used = 0;
+        // Where the text was when it last had room for the ellipsis.
+        let mut fits_ellipsis = (start, 0);
+        let mut cut = false;
+        for c in s.chars().filter_map(|c| safe_char(c, false)) {
+            let w = c.width().unwrap_or(0);
+            if used + w > width {
+                cut = true;
+                break;
+            }
+            out.push(c);
+            used += w;
+            if used < width {
+                fits_ellipsis = (out.len(), used);
+            }
+        }
+        if cut {
+            out.truncate(fits_ellipsis.0);
+            used = fits_ellipsis.1;
+            if used < width {
+                out.push('…');
+                used += 1;
+            }
+        }
+        used
+    };
+    if pad {
+        for _ in used..width {
+            out.push(' ');
+        }
+        return width;
+    }
+    used
 }
 
 /// At most `n` characters, an ellipsis marking a cut (for table columns).
@@ -116,6 +178,37 @@ mod tests {
         assert_eq!(s.chars().count(), 100);
         assert!(s.ends_with(".py"));
         assert!(!safe_file_name("x\u{202e}txt.exe").contains('\u{202e}'));
+    }
+
+    fn cell(s: &str, w: usize) -> String {
+        let mut out = String::new();
+        push_cell(&mut out, s, w, true);
+        out
+    }
+
+    #[test]
+    fn cells_are_cut_to_terminal_columns() {
+        use unicode_width::UnicodeWidthStr;
+        assert_eq!(cell("abc", 5), "abc  ");
+        assert_eq!(cell("abcdef", 5), "abcd…");
+        assert_eq!(cell("abcde", 5), "abcde");
+        assert_eq!(cell("", 3), "   ");
+        assert_eq!(cell("abc", 0), "");
+        // Wide characters take two columns; the cell never grows past its width.
+        for w in 1..12 {
+            for s in ["漏洞报告漏洞报告", "a漏b洞c", "e\u{301}e\u{301}e\u{301}", "x\x1b[31my\u{202e}z\n", "ab漏"]
+            {
+                let c = cell(s, w);
+                assert_eq!(c.width(), w, "{s:?} in {w} columns: {c:?}");
+                assert!(!c.chars().any(|c| c.is_control() || is_bidi_control(c)), "{c:?}");
+            }
+        }
+        assert_eq!(cell("漏洞报告", 5), "漏洞…");
+        assert_eq!(cell("漏洞报告", 4), "漏… ");
+        assert_eq!(cell("a\x1b[2Jb", 20).trim_end(), "a␛[2Jb");
+        let mut unpadded = String::new();
+        push_cell(&mut unpadded, "ab", 5, false);
+        assert_eq!(unpadded, "ab");
     }
 
     #[test]

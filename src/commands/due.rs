@@ -1,15 +1,21 @@
 //! `vulnmail due`
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::Ctx;
-use super::list::{entry, short_kind, width};
+use std::fmt::Write as _;
+use std::ops::Range;
+
+use jiff::Timestamp;
+
+use super::list::{short_kind, width};
 use super::tracking::Tracker;
 use crate::cli::DueArgs;
 use crate::output::Output;
-use crate::report::deadline::{self, Status};
-use crate::term::{UntrustedLine, cut};
+use crate::report::deadline::{self, Due, Status};
+use crate::store::Store;
+use crate::store::triage::ListRowRef;
+use crate::term::push_cell;
 
 /// One deadline that needs action.
 #[derive(Debug, Clone, Serialize)]
@@ -30,36 +36,51 @@ pub struct Item {
     pub title: Option<String>,
     pub reporter: Option<String>,
     #[serde(skip)]
-    pub due_ts: jiff::Timestamp,
+    pub due_ts: Timestamp,
+}
+
+/// The deadlines of one report that need action before `until`: running (pending
+/// or overdue) and due by then. Finished reports have none.
+fn needing_action<'a>(
+    tracker: &'a Tracker,
+    r: &'a ListRowRef<'_>,
+    until: Timestamp,
+) -> impl Iterator<Item = (Due, Timestamp)> + 'a {
+    let finished = r.state.is_finished();
+    // Finished reports have nothing due: their deadlines are not even counted.
+    tracker.each_of_row(r).take_while(move |_| !finished).filter_map(move |d| {
+        let t = d.due_ts?;
+        (matches!(d.status, Status::Overdue | Status::Pending) && t <= until).then_some((d, t))
+    })
+}
+
+/// Overdue first, then soonest first.
+fn order(a: (Status, Timestamp), b: (Status, Timestamp)) -> std::cmp::Ordering {
+    (a.0 != Status::Overdue).cmp(&(b.0 != Status::Overdue)).then(a.1.cmp(&b.1))
 }
 
 /// Every running deadline due before `until`, overdue first, soonest first.
-pub fn items(tracker: &Tracker, rows: Vec<crate::store::triage::ListRow>, until: jiff::Timestamp) -> Vec<Item> {
+pub fn items(tracker: &Tracker, store: &Store, until: Timestamp) -> anyhow::Result<Vec<Item>> {
     let mut out = Vec::new();
-    // Finished reports have nothing due: skip them before counting their deadlines.
-    for e in rows.into_iter().filter(|r| !r.state.is_finished()).map(|r| entry(tracker, r)) {
-        for d in &e.deadlines {
-            let Some(t) = d.due_ts else { continue };
-            if !matches!(d.status, Status::Overdue | Status::Pending) || t > until {
-                continue;
-            }
+    store.each_listing(|r| {
+        for (d, t) in needing_action(tracker, r, until) {
             out.push(Item {
-                id: e.row.report_id.clone(),
+                id: r.report_id.to_string(),
                 kind: d.kind,
-                due: t.to_string(),
+                due: crate::clock::rfc3339(t),
                 status: d.status,
                 when: deadline::human(t, tracker.now),
-                promise: d.promise.clone(),
-                state: e.state.as_str(),
-                severity: e.severity.clone(),
-                title: e.row.title.clone(),
-                reporter: e.row.reporter.clone(),
+                promise: d.promise,
+                state: r.state.as_str(),
+                severity: r.shown_severity().0.map(str::to_string),
+                title: r.title.map(str::to_string),
+                reporter: r.reporter.map(str::to_string),
                 due_ts: t,
             });
         }
-    }
-    out.sort_by(|a, b| (a.status != Status::Overdue).cmp(&(b.status != Status::Overdue)).then(a.due_ts.cmp(&b.due_ts)));
-    out
+    })?;
+    out.sort_by(|a, b| order((a.status, a.due_ts), (b.status, b.due_ts)));
+    Ok(out)
 }
 
 pub fn run(ctx: &Ctx, a: DueArgs) -> anyhow::Result<Output> {
@@ -69,41 +90,63 @@ pub fn run(ctx: &Ctx, a: DueArgs) -> anyhow::Result<Output> {
     let until = now.checked_add(jiff::SignedDuration::from_secs(within.as_secs() as i64)).unwrap_or(now);
     let tracker = Tracker::new(&cfg, now)?;
     let store = ctx.open_store(&cfg)?;
-    let list = items(&tracker, store.listing()?, until);
-    let overdue = list.iter().filter(|i| i.status == Status::Overdue).count();
 
     if ctx.json {
-        let json = json!({
-            "now": crate::clock::rfc3339(now),
-            "within": a.within,
-            "overdue": overdue,
-            "items": list,
-        });
-        return Ok(Output::new(String::new(), json).failed(overdue > 0));
-    }
-    let title_w = width().saturating_sub(12 + 1 + 9 + 1 + 20 + 1 + 12 + 1 + 9 + 1).max(16);
-    let mut text = String::new();
-    if list.is_empty() {
-        text.push_str(&format!("nothing due within {}\n", a.within));
-    } else {
-        text.push_str(&format!(
-            "{:<12} {:<9} {:<20} {:<12} {:<9} {}\n",
-            "ID", "DEADLINE", "WHEN", "STATE", "SEVERITY", "TITLE"
-        ));
-        for i in &list {
-            let when = format!("{:<20}", i.when);
-            let when = if i.status == Status::Overdue { ctx.style.fail(&when) } else { when };
-            text.push_str(&format!(
-                "{:<12} {:<9} {} {:<12} {:<9} {}\n",
-                i.id,
-                short_kind(i.kind),
-                when,
-                i.state,
-                i.severity.as_deref().unwrap_or("-"),
-                cut(&UntrustedLine(i.title.as_deref().unwrap_or("")).to_string(), title_w)
-            ));
+        let list = items(&tracker, &store, until)?;
+        let overdue = list.iter().filter(|i| i.status == Status::Overdue).count();
+        #[derive(Serialize)]
+        struct DueJson<'a> {
+            now: String,
+            within: &'a str,
+            overdue: usize,
+            items: &'a [Item],
         }
-        text.push_str(&format!("{overdue} overdue, {} due within {}\n", list.len() - overdue, a.within));
+        let json = DueJson { now: crate::clock::rfc3339(now), within: &a.within, overdue, items: &list };
+        return Ok(Output::json_of(&json)?.failed(overdue > 0));
     }
-    Ok(Output::new(text, serde_json::Value::Null).failed(overdue > 0))
+    // Lines are written as the rows are read, and only their places sorted.
+    let title_w = width().saturating_sub(13 + 1 + 9 + 1 + 20 + 1 + 12 + 1 + 9 + 1).max(5);
+    let mut buf = String::new();
+    let mut lines: Vec<(Status, Timestamp, Range<usize>)> = Vec::new();
+    store.each_listing(|r| {
+        for (d, t) in needing_action(&tracker, r, until) {
+            let start = buf.len();
+            push_cell(&mut buf, r.report_id, 13, true);
+            buf.push(' ');
+            push_cell(&mut buf, short_kind(d.kind), 9, true);
+            buf.push(' ');
+            ctx.style.push_fail(&mut buf, d.status == Status::Overdue, |out| {
+                let at = out.len();
+                deadline::push_human(out, t, now);
+                let used = out.len() - at;
+                out.extend(std::iter::repeat_n(' ', 20usize.saturating_sub(used)));
+            });
+            buf.push(' ');
+            push_cell(&mut buf, r.state.as_str(), 12, true);
+            buf.push(' ');
+            push_cell(&mut buf, r.shown_severity().0.unwrap_or("-"), 9, true);
+            buf.push(' ');
+            push_cell(&mut buf, r.title.unwrap_or(""), title_w, false);
+            buf.push('\n');
+            lines.push((d.status, t, start..buf.len()));
+        }
+    })?;
+    // Overdue first, then soonest first; ties keep the store's order.
+    lines.sort_unstable_by_key(|(status, t, at)| (*status != Status::Overdue, t.as_second(), at.start));
+    let overdue = lines.iter().filter(|l| l.0 == Status::Overdue).count();
+    let mut order = Vec::with_capacity(lines.len() + 2);
+    let start = buf.len();
+    if lines.is_empty() {
+        let _ = writeln!(buf, "nothing due within {}", a.within);
+    } else {
+        let _ = writeln!(buf, "{:<13} {:<9} {:<20} {:<12} {:<9} TITLE", "ID", "DEADLINE", "WHEN", "STATE", "SEVERITY");
+    }
+    order.push(start..buf.len());
+    order.extend(lines.iter().map(|l| l.2.clone()));
+    if !lines.is_empty() {
+        let start = buf.len();
+        let _ = writeln!(buf, "{overdue} overdue, {} due within {}", lines.len() - overdue, a.within);
+        order.push(start..buf.len());
+    }
+    Ok(Output::pieces(buf, order).failed(overdue > 0))
 }

@@ -121,7 +121,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Output> {
     let now = ctx.clock.now();
     let until = now.checked_add(jiff::SignedDuration::from_secs(within.as_secs() as i64)).unwrap_or(now);
     let tracker = super::tracking::Tracker::new(&cfg, now)?;
-    let due = super::due::items(&tracker, store.listing()?, until);
+    let due = super::due::items(&tracker, &store, until)?;
     let overdue = due.iter().filter(|i| i.status == crate::report::deadline::Status::Overdue).count();
     for i in &due {
         lines.push(format!(

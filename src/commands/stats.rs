@@ -6,7 +6,6 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Ctx;
-use super::list::entries;
 use super::tracking::Tracker;
 use crate::cli::StatsArgs;
 use crate::output::Output;
@@ -103,19 +102,20 @@ pub fn run(ctx: &Ctx, a: StatsArgs) -> anyhow::Result<Output> {
     let since = a.since.as_deref().map(|s| crate::clock::parse_since(s, now)).transpose()?;
     let store = ctx.open_store(&cfg)?;
     let mut groups: BTreeMap<String, Acc> = BTreeMap::new();
-    for e in entries(&tracker, store.listing()?) {
-        if since.is_some_and(|s| e.received.is_none_or(|r| r < s)) {
-            continue;
+    store.each_listing(|r| {
+        let m = &r.milestones;
+        if since.is_some_and(|s| m.received.is_none_or(|t| t < s)) {
+            return;
         }
-        let sev = e.severity.clone().unwrap_or_else(|| "unset".into());
-        let m = &e.row.milestones;
-        for key in ["all".to_string(), sev] {
-            let g = groups.entry(key).or_default();
+        let deadlines = tracker.of_row(r);
+        let sev = r.shown_severity().0.unwrap_or("unset");
+        for key in ["all", sev] {
+            let g = groups.entry(key.to_string()).or_default();
             g.reports += 1;
-            g.first.extend(hours(e.received, m.acknowledged));
-            g.triage.extend(hours(e.received, m.triaged));
-            g.fix.extend(hours(e.received, m.fixed));
-            for d in &e.deadlines {
+            g.first.extend(hours(m.received, m.acknowledged));
+            g.triage.extend(hours(m.received, m.triaged));
+            g.fix.extend(hours(m.received, m.fixed));
+            for d in &deadlines {
                 let slot = g.kept.entry(d.kind).or_default();
                 match d.status {
                     Status::Met if d.due_ts.is_some() => slot.0 += 1,
@@ -124,7 +124,7 @@ pub fn run(ctx: &Ctx, a: StatsArgs) -> anyhow::Result<Output> {
                 }
             }
         }
-    }
+    })?;
     let groups: BTreeMap<String, Group> = groups.into_iter().map(|(k, v)| (k, v.finish())).collect();
 
     let mut text = String::new();

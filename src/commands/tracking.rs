@@ -9,7 +9,7 @@ use crate::report::deadline::{self, Calendar, Due, Milestones, Schedule};
 use crate::report::model::Report;
 use crate::report::policy::Policy;
 use crate::report::state::State;
-use crate::store::triage::ListRow;
+use crate::store::triage::ListRowRef;
 
 pub struct Tracker {
     pub policy: Policy,
@@ -32,8 +32,14 @@ impl Tracker {
     }
 
     /// The deadlines of a listing row.
-    pub fn of_row(&self, r: &ListRow) -> Vec<Due> {
-        self.deadlines(r.state, r.severity.as_deref(), r.claimed.as_deref(), &r.milestones)
+    pub fn of_row(&self, r: &ListRowRef<'_>) -> Vec<Due> {
+        self.each_of_row(r).collect()
+    }
+
+    /// The deadlines of a listing row one by one, without collecting them.
+    pub fn each_of_row<'a>(&'a self, r: &'a ListRowRef<'_>) -> impl Iterator<Item = Due> + 'a {
+        let sev = deadline::applicable_severity(r.severity, r.claimed);
+        deadline::each(&self.schedule, &self.cal, sev, r.state, &r.milestones, self.now)
     }
 
     /// Fill a report record's `deadlines` (and the detailed extension).

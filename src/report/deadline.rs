@@ -54,12 +54,14 @@ impl Calendar {
 
     /// `start` plus `amount` of `unit`.
     pub fn add(&self, start: Timestamp, amount: u32, unit: Unit) -> Result<Timestamp, DeadlineError> {
-        let z = start.to_zoned_datetime(self.tz.clone());
         let n = i64::from(amount);
+        if unit == Unit::Hours {
+            // Elapsed hours need no calendar.
+            return start.checked_add(jiff::SignedDuration::from_hours(n)).map_err(|_| DeadlineError::Range);
+        }
+        let z = start.to_zoned_datetime(self.tz.clone());
         let out = match unit {
-            Unit::Hours => {
-                return start.checked_add(jiff::SignedDuration::from_hours(n)).map_err(|_| DeadlineError::Range);
-            }
+            Unit::Hours => z,
             Unit::Days => z.checked_add(n.days()).map_err(|_| DeadlineError::Range)?,
             Unit::Weeks => z.checked_add((n * 7).days()).map_err(|_| DeadlineError::Range)?,
             Unit::BusinessDays => {
@@ -263,13 +265,24 @@ pub fn deadlines(
     m: &Milestones,
     now: Timestamp,
 ) -> Vec<Due> {
+    each(schedule, cal, severity, state, m, now).collect()
+}
+
+/// The deadlines of a report one by one, in process order, without collecting them
+/// (list and due work through every report).
+pub fn each<'a>(
+    schedule: &'a Schedule,
+    cal: &'a Calendar,
+    severity: Option<&str>,
+    state: State,
+    m: &'a Milestones,
+    now: Timestamp,
+) -> impl Iterator<Item = Due> + 'a {
     let entry = schedule.get(severity.unwrap_or("default"));
-    let mut out = Vec::with_capacity(4);
-    for (i, (kind, name)) in KINDS.into_iter().enumerate() {
-        let Some((d, promise)) = &entry[i] else { continue };
-        out.push(one(cal, d, promise, kind, name, state, m, now));
-    }
-    out
+    KINDS.into_iter().zip(entry).filter_map(move |((kind, name), slot)| {
+        let (d, promise) = slot.as_ref()?;
+        Some(one(cal, d, promise, kind, name, state, m, now))
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -317,16 +330,37 @@ pub fn next(d: &[Due]) -> Option<&Due> {
 
 /// "in 3h", "2d 4h overdue".
 pub fn human(due: Timestamp, now: Timestamp) -> String {
+    let mut out = String::with_capacity(20);
+    push_human(&mut out, due, now);
+    out
+}
+
+/// [`human`], appended to `out`.
+pub fn push_human(out: &mut String, due: Timestamp, now: Timestamp) {
+    use crate::clock::push_digits;
     let secs = due.as_second() - now.as_second();
     let a = secs.unsigned_abs();
-    let text = if a >= 86_400 {
-        format!("{}d {}h", a / 86_400, (a % 86_400) / 3600)
+    let n = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
+    if secs >= 0 {
+        out.push_str("in ");
+    }
+    if a >= 86_400 {
+        push_digits(out, n(a / 86_400), 1);
+        out.push_str("d ");
+        push_digits(out, n((a % 86_400) / 3600), 1);
+        out.push('h');
     } else if a >= 3600 {
-        format!("{}h {}m", a / 3600, (a % 3600) / 60)
+        push_digits(out, n(a / 3600), 1);
+        out.push_str("h ");
+        push_digits(out, n((a % 3600) / 60), 1);
+        out.push('m');
     } else {
-        format!("{}m", a.div_ceil(60).max(1))
-    };
-    if secs < 0 { format!("{text} overdue") } else { format!("in {text}") }
+        push_digits(out, n(a.div_ceil(60).max(1)), 1);
+        out.push('m');
+    }
+    if secs < 0 {
+        out.push_str(" overdue");
+    }
 }
 
 #[cfg(test)]

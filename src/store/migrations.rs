@@ -217,6 +217,64 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ) STRICT;
     ",
     ),
+    (
+        "0007 triage data in the listing",
+        "
+    -- list and due read every listing row; joining each with its triage row cost
+    -- four b-tree lookups a row, and parsing its times most of the rest. The listing
+    -- (derived, rebuilt here) now carries a copy of the triage columns it needs, kept
+    -- in step with the triage table by the triggers below (triage stays the record:
+    -- it survives reprocessing, the listing is rewritten), and its times are Unix
+    -- seconds (UTC).
+    DROP TABLE listing;
+    CREATE TABLE listing (
+        report_id     TEXT PRIMARY KEY,
+        message       INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+        received      INTEGER,
+        title         TEXT,
+        reporter      TEXT,
+        claimed       TEXT,
+        failed        INTEGER NOT NULL,
+        state         TEXT NOT NULL DEFAULT 'new',
+        severity      TEXT,
+        acknowledged  INTEGER,
+        triaged       INTEGER,
+        fixed         INTEGER,
+        disclosed     INTEGER,
+        closed        INTEGER
+    ) STRICT;
+    CREATE INDEX listing_message ON listing (message);
+
+    CREATE TRIGGER triage_to_listing_update AFTER UPDATE ON triage BEGIN
+        UPDATE listing SET state = NEW.state, severity = NEW.severity, acknowledged = unixepoch(NEW.acknowledged_at),
+            triaged = unixepoch(NEW.triaged_at), fixed = unixepoch(NEW.fixed_at),
+            disclosed = unixepoch(NEW.disclosed_at), closed = unixepoch(NEW.closed_at)
+        WHERE report_id = NEW.report_id;
+    END;
+    CREATE TRIGGER triage_to_listing_insert AFTER INSERT ON triage BEGIN
+        UPDATE listing SET state = NEW.state, severity = NEW.severity, acknowledged = unixepoch(NEW.acknowledged_at),
+            triaged = unixepoch(NEW.triaged_at), fixed = unixepoch(NEW.fixed_at),
+            disclosed = unixepoch(NEW.disclosed_at), closed = unixepoch(NEW.closed_at)
+        WHERE report_id = NEW.report_id;
+    END;
+    -- A listing row written again (reprocessing) takes the triage data it belongs to.
+    CREATE TRIGGER listing_from_triage AFTER INSERT ON listing
+    WHEN EXISTS (SELECT 1 FROM triage WHERE report_id = NEW.report_id) BEGIN
+        UPDATE listing SET (state, severity, acknowledged, triaged, fixed, disclosed, closed) =
+            (SELECT t.state, t.severity, unixepoch(t.acknowledged_at), unixepoch(t.triaged_at), unixepoch(t.fixed_at),
+                    unixepoch(t.disclosed_at), unixepoch(t.closed_at)
+             FROM triage t WHERE t.report_id = NEW.report_id)
+        WHERE report_id = NEW.report_id;
+    END;
+
+    INSERT INTO listing (report_id, message, received, title, reporter, claimed, failed)
+        SELECT report_id, message, unixepoch(received_at),
+               coalesce(json_extract(record, '$.fields.title'), json_extract(record, '$.subject')),
+               json_extract(record, '$.from.address'), json_extract(record, '$.fields.severity'),
+               coalesce(json_extract(record, '$.encryption.status') = 'failed', 0)
+        FROM reports WHERE kind = 'report' AND report_id IS NOT NULL;
+    ",
+    ),
 ];
 
 pub fn run(store: &mut Store) -> Result<(), StoreError> {
@@ -233,4 +291,89 @@ pub fn run(store: &mut Store) -> Result<(), StoreError> {
         tx.commit().ctx(&format!("committing migration {name}"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+    use rusqlite::Connection;
+
+    fn listing(c: &Connection, id: &str) -> (String, Option<String>, Option<i64>, Option<i64>, Option<i64>) {
+        c.query_row(
+            "SELECT state, severity, received, acknowledged, closed FROM listing WHERE report_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap()
+    }
+
+    /// 0007 carries triage data into the listing, and the triggers keep it there
+    /// through triage changes and a rewritten listing row (reprocessing).
+    #[test]
+    fn the_listing_follows_the_triage_table() {
+        let c = Connection::open_in_memory().unwrap();
+        for (_, sql) in &MIGRATIONS[..6] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.execute_batch(
+            r#"INSERT INTO messages (id, size, status, source, stored_at) VALUES (1, 1, 'stored', 'test', 'x'), (2, 1, 'stored', 'test', 'x');
+               INSERT INTO reports (message, report_id, kind, received_at, processed_at, extractor, record, search_text)
+                 VALUES (1, 'VR-2026-0001', 'report', '2026-11-30T12:00:00Z', 'x', 1,
+                         '{"subject": "s", "fields": {"title": "XSS", "severity": "low"}, "from": {"address": "a@example.net"}, "encryption": {"status": "failed"}}', ''),
+                        (2, 'VR-2026-0002', 'report', '2026-11-30T13:00:00+01:00', 'x', 1, '{"subject": "plain"}', '');
+               INSERT INTO triage (report_id, state, severity, acknowledged_at) VALUES ('VR-2026-0001', 'acknowledged', 'high', '2026-11-30T13:00:00Z');
+               INSERT INTO triage (report_id) VALUES ('VR-2026-0002');
+               INSERT INTO listing (report_id, message, received_at, title, reporter, claimed, failed)
+                 VALUES ('VR-2026-0001', 1, '2026-11-30T12:00:00Z', 'XSS', 'a@example.net', 'low', 1),
+                        ('VR-2026-0002', 2, '2026-11-30T13:00:00+01:00', 'plain', NULL, NULL, 0);"#,
+        )
+        .unwrap();
+        c.execute_batch(MIGRATIONS[6].1).unwrap();
+        let noon = 1_796_040_000; // 2026-11-30T12:00:00Z
+        assert_eq!(
+            listing(&c, "VR-2026-0001"),
+            ("acknowledged".into(), Some("high".into()), Some(noon), Some(noon + 3600), None)
+        );
+        // An offset is converted to UTC seconds.
+        assert_eq!(listing(&c, "VR-2026-0002"), ("new".into(), None, Some(noon), None, None));
+        let (title, claimed, failed): (String, String, i64) = c
+            .query_row("SELECT title, claimed, failed FROM listing WHERE report_id = 'VR-2026-0001'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!((title.as_str(), claimed.as_str(), failed), ("XSS", "low", 1));
+
+        // A triage change reaches the listing.
+        c.execute(
+            "UPDATE triage SET state = 'invalid', closed_at = '2026-12-01T12:00:00Z' WHERE report_id = 'VR-2026-0001'",
+            [],
+        )
+        .unwrap();
+        assert_eq!(
+            listing(&c, "VR-2026-0001"),
+            ("invalid".into(), Some("high".into()), Some(noon), Some(noon + 3600), Some(noon + 86_400))
+        );
+        // Reprocessing writes the listing row again: it takes the triage data back.
+        c.execute_batch(
+            "DELETE FROM listing WHERE message = 1;
+             INSERT INTO listing (report_id, message, received, title, reporter, claimed, failed)
+                 VALUES ('VR-2026-0001', 1, unixepoch('2026-11-30T12:00:00Z'), 'XSS', 'a@example.net', NULL, 0);",
+        )
+        .unwrap();
+        assert_eq!(
+            listing(&c, "VR-2026-0001"),
+            ("invalid".into(), Some("high".into()), Some(noon), Some(noon + 3600), Some(noon + 86_400))
+        );
+        // The other row was not touched by either.
+        assert_eq!(listing(&c, "VR-2026-0002"), ("new".into(), None, Some(noon), None, None));
+        // A report whose triage row comes after its listing row (the order save_outcome
+        // does not use, but nothing forbids) gets it too.
+        c.execute_batch(
+            r#"INSERT INTO messages (id, size, status, source, stored_at) VALUES (3, 1, 'stored', 'test', 'x');
+               INSERT INTO listing (report_id, message, received, failed) VALUES ('VR-2026-0003', 3, NULL, 0);
+               INSERT INTO triage (report_id, state) VALUES ('VR-2026-0003', 'needs-info');"#,
+        )
+        .unwrap();
+        assert_eq!(listing(&c, "VR-2026-0003"), ("needs-info".into(), None, None, None, None));
+    }
 }

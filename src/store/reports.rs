@@ -359,9 +359,9 @@ fn save_in(tx: &rusqlite::Transaction<'_>, message: i64, o: &Outcome) -> Result<
     if let (Some(id), "report") = (&report_id, kind) {
         let r = &o.report;
         tx.execute(
-            "INSERT INTO listing (report_id, message, received_at, title, reporter, claimed, failed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (report_id) DO UPDATE SET message = excluded.message, received_at = excluded.received_at,
+            "INSERT INTO listing (report_id, message, received, title, reporter, claimed, failed)
+             VALUES (?1, ?2, unixepoch(?3), ?4, ?5, ?6, ?7)
+             ON CONFLICT (report_id) DO UPDATE SET message = excluded.message, received = excluded.received,
                  title = excluded.title, reporter = excluded.reporter, claimed = excluded.claimed, failed = excluded.failed",
             params![
                 id,

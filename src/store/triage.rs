@@ -59,6 +59,62 @@ pub struct ListRow {
     pub milestones: Milestones,
 }
 
+/// A [`ListRow`] borrowed from the database while it is read.
+#[derive(Debug, Clone)]
+pub struct ListRowRef<'a> {
+    pub report_id: &'a str,
+    pub message: i64,
+    pub title: Option<&'a str>,
+    pub reporter: Option<&'a str>,
+    pub claimed: Option<&'a str>,
+    pub failed: bool,
+    pub state: State,
+    pub severity: Option<&'a str>,
+    pub milestones: Milestones,
+}
+
+impl ListRow {
+    pub fn view(&self) -> ListRowRef<'_> {
+        ListRowRef {
+            report_id: &self.report_id,
+            message: self.message,
+            title: self.title.as_deref(),
+            reporter: self.reporter.as_deref(),
+            claimed: self.claimed.as_deref(),
+            failed: self.failed,
+            state: self.state,
+            severity: self.severity.as_deref(),
+            milestones: self.milestones.clone(),
+        }
+    }
+}
+
+impl ListRowRef<'_> {
+    pub fn to_owned(&self) -> ListRow {
+        ListRow {
+            report_id: self.report_id.to_string(),
+            message: self.message,
+            title: self.title.map(str::to_string),
+            reporter: self.reporter.map(str::to_string),
+            claimed: self.claimed.map(str::to_string),
+            failed: self.failed,
+            state: self.state,
+            severity: self.severity.map(str::to_string),
+            milestones: self.milestones.clone(),
+        }
+    }
+
+    /// The severity shown and counted: the team's, else the reporter's claim
+    /// (true when it is only the claim).
+    pub fn shown_severity(&self) -> (Option<&str>, bool) {
+        match (self.severity, self.claimed) {
+            (Some(s), _) => (Some(s), false),
+            (None, Some(c)) => (Some(c), true),
+            _ => (None, false),
+        }
+    }
+}
+
 const COLUMNS: &str = "t.state, t.severity, t.acknowledged_at, t.assignee, t.cvss, t.cve, t.duplicate_of, t.triaged_at, t.fixed_at, t.disclosed_at, t.closed_at";
 
 fn row_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<TriageRow> {
@@ -144,31 +200,46 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().ctx("reading the history")
     }
 
-    /// Every report's listing row with its triage data, oldest first.
+    /// Every report's listing row with its triage data, in the order the messages were stored.
     pub fn listing(&self) -> Result<Vec<ListRow>, StoreError> {
+        let mut rows = Vec::new();
+        self.each_listing(|r| rows.push(r.to_owned()))?;
+        rows.sort_unstable_by_key(|r| r.message);
+        Ok(rows)
+    }
+
+    /// Every report's listing row, borrowed while it is read (in storage order):
+    /// `list` and `due` go through all of them and keep little of each.
+    pub fn each_listing(&self, mut f: impl FnMut(&ListRowRef<'_>)) -> Result<(), StoreError> {
+        // One scan of one table; the triage columns are copies kept by triggers
+        // (migration 0007), so nothing is joined.
         let mut st = self
             .conn
             .prepare(
-                "SELECT l.report_id, l.message, l.received_at, l.title, l.reporter, l.claimed, l.failed, t.state, t.severity,
-                        t.acknowledged_at, t.triaged_at, t.fixed_at, t.disclosed_at, t.closed_at
-                 FROM listing l LEFT JOIN triage t ON t.report_id = l.report_id ORDER BY l.message",
+                "SELECT report_id, message, received, title, reporter, claimed, failed, state, severity,
+                        acknowledged, triaged, fixed, disclosed, closed
+                 FROM listing",
             )
             .ctx("listing reports")?;
-        // Times are parsed from the row's bytes, states matched without a copy.
-        fn ts(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Timestamp>> {
-            Ok(r.get_ref(i)?.as_str_or_null()?.and_then(|s| s.parse().ok()))
+        let mut rows = st.query([]).ctx("listing reports")?;
+        fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+            Ok(r.get_ref(i)?.as_str_or_null()?)
         }
-        let rows = st
-            .query_map([], |r| {
-                Ok(ListRow {
-                    report_id: r.get(0)?,
+        // Times are Unix seconds; states are matched without a copy.
+        fn ts(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Timestamp>> {
+            Ok(r.get::<_, Option<i64>>(i)?.and_then(|s| Timestamp::from_second(s).ok()))
+        }
+        while let Some(r) = rows.next().ctx("listing reports")? {
+            let row = (|| {
+                Ok::<_, rusqlite::Error>(ListRowRef {
+                    report_id: r.get_ref(0)?.as_str()?,
                     message: r.get(1)?,
-                    title: r.get(3)?,
-                    reporter: r.get(4)?,
-                    claimed: r.get(5)?,
+                    title: text(r, 3)?,
+                    reporter: text(r, 4)?,
+                    claimed: text(r, 5)?,
                     failed: r.get::<_, i64>(6)? != 0,
-                    state: r.get_ref(7)?.as_str_or_null()?.and_then(|s| s.parse().ok()).unwrap_or(State::New),
-                    severity: r.get(8)?,
+                    state: text(r, 7)?.and_then(|s| s.parse().ok()).unwrap_or(State::New),
+                    severity: text(r, 8)?,
                     milestones: Milestones {
                         received: ts(r, 2)?,
                         acknowledged: ts(r, 9)?,
@@ -178,9 +249,11 @@ impl Store {
                         closed: ts(r, 13)?,
                     },
                 })
-            })
+            })()
             .ctx("listing reports")?;
-        rows.collect::<Result<Vec<_>, _>>().ctx("listing reports")
+            f(&row);
+        }
+        Ok(())
     }
 
     /// Ids of the reports whose decrypted fields, or whose conversation,
