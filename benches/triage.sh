@@ -83,16 +83,17 @@ count=$("$VM" list --json | python3 -c 'import json,sys; print(len(json.load(sys
 measure() { # label, args...
   local label=$1; shift
   "$VM" "$@" >/dev/null 2>&1 || true # warm-up: caches the store key
-  local times=() rss=0
+  local times=() rss s e
+  # Timed runs are bare (no wrapper process, no fork for the clock: bash's
+  # EPOCHREALTIME); peak memory comes from one more run under GNU time.
   for _ in $(seq 1 "$RUNS"); do
-    local s e m
-    s=$(date +%s%N)
-    /usr/bin/time -f '%M' -o "$W/rss" "$VM" "$@" >/dev/null 2>&1 || true
-    m=$(tail -1 "$W/rss")
-    e=$(date +%s%N)
-    times+=($(( (e - s) / 1000000 )))
-    [ "${m:-0}" -gt "$rss" ] && rss=$m
+    s=${EPOCHREALTIME/./}
+    "$VM" "$@" >/dev/null 2>&1 || true
+    e=${EPOCHREALTIME/./}
+    times+=($(( (e - s) / 1000 )))
   done
+  /usr/bin/time -f '%M' -o "$W/rss" "$VM" "$@" >/dev/null 2>&1 || true
+  rss=$(tail -1 "$W/rss")
   local sorted
   sorted=$(printf '%s\n' "${times[@]}" | sort -n)
   local median max

@@ -11,10 +11,10 @@ use crate::cli::ColorChoice;
 pub struct Output {
     pub text: String,
     pub json: serde_json::Value,
-    /// When set, the text is these pieces of `text`, in this order (long tables are
-    /// written as their rows are read and only the pieces sorted; copying them into
-    /// order would touch as much memory again).
-    pub order: Option<Vec<std::ops::Range<usize>>>,
+    /// When set, the text is these pieces of these buffers, in this order (long
+    /// tables are written as their rows are read, on several threads, and only the
+    /// pieces sorted; copying them into order would touch as much memory again).
+    pub pieces: Option<(Vec<String>, Vec<Piece>)>,
     /// JSON already written out (large results skip the `json` value).
     pub json_text: Option<String>,
     /// Exit status 1 without an error: a check found problems.
@@ -25,7 +25,7 @@ pub struct Output {
 
 impl Output {
     pub fn new(text: impl Into<String>, json: serde_json::Value) -> Self {
-        Output { text: text.into(), json, failed: false, code: None, order: None, json_text: None }
+        Output { text: text.into(), json, failed: false, code: None, pieces: None, json_text: None }
     }
 
     /// A result for `--json` serialised straight from `value` (no JSON value tree
@@ -35,9 +35,9 @@ impl Output {
         Ok(Output { json_text, ..Output::new(String::new(), serde_json::Value::Null) })
     }
 
-    /// Text made of pieces of `buf` in the given order; each piece is whole lines.
-    pub fn pieces(buf: String, order: Vec<std::ops::Range<usize>>) -> Self {
-        Output { order: Some(order), ..Output::new(buf, serde_json::Value::Null) }
+    /// Text made of pieces of `bufs` in the given order; each piece is whole lines.
+    pub fn pieces(bufs: Vec<String>, order: Vec<Piece>) -> Self {
+        Output { pieces: Some((bufs, order)), ..Output::new(String::new(), serde_json::Value::Null) }
     }
 
     /// Output that has no JSON form worth having (generated files, scripts).
@@ -67,10 +67,11 @@ impl Output {
             }
             w.write_all(b"\n")?;
             w.flush()?;
-        } else if let Some(order) = &self.order {
+        } else if let Some((bufs, order)) = &self.pieces {
             let mut w = io::BufWriter::with_capacity(1 << 16, &mut out);
-            for piece in order {
-                w.write_all(self.text.as_bytes().get(piece.clone()).unwrap_or_default())?;
+            for p in order {
+                let piece = bufs.get(p.buf).and_then(|b| b.as_bytes().get(p.start..p.end));
+                w.write_all(piece.unwrap_or_default())?;
             }
             w.flush()?;
         } else if !self.text.is_empty() {
@@ -80,6 +81,21 @@ impl Output {
             }
         }
         out.flush()
+    }
+}
+
+/// A piece of [`Output::pieces`]: bytes `start..end` of buffer `buf`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Piece {
+    pub buf: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Piece {
+    /// The piece of `buf` written since `start`.
+    pub fn since(buf: usize, text: &str, start: usize) -> Piece {
+        Piece { buf, start, end: text.len() }
     }
 }
 

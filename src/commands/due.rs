@@ -4,14 +4,13 @@ use serde::Serialize;
 
 use super::Ctx;
 use std::fmt::Write as _;
-use std::ops::Range;
 
 use jiff::Timestamp;
 
 use super::list::{short_kind, width};
-use super::tracking::Tracker;
+use super::tracking::{Tracker, merge_parts, over_listing, sort_key};
 use crate::cli::DueArgs;
-use crate::output::Output;
+use crate::output::{Output, Piece};
 use crate::report::deadline::{self, Due, Status};
 use crate::store::Store;
 use crate::store::triage::ListRowRef;
@@ -61,24 +60,29 @@ fn order(a: (Status, Timestamp), b: (Status, Timestamp)) -> std::cmp::Ordering {
 
 /// Every running deadline due before `until`, overdue first, soonest first.
 pub fn items(tracker: &Tracker, store: &Store, until: Timestamp) -> anyhow::Result<Vec<Item>> {
-    let mut out = Vec::new();
-    store.each_listing(|r| {
-        for (d, t) in needing_action(tracker, r, until) {
-            out.push(Item {
-                id: r.report_id.to_string(),
-                kind: d.kind,
-                due: crate::clock::rfc3339(t),
-                status: d.status,
-                when: deadline::human(t, tracker.now),
-                promise: d.promise,
-                state: r.state.as_str(),
-                severity: r.shown_severity().0.map(str::to_string),
-                title: r.title.map(str::to_string),
-                reporter: r.reporter.map(str::to_string),
-                due_ts: t,
-            });
-        }
+    let parts = over_listing(store, |st, part| {
+        let mut out = Vec::new();
+        st.each_listing_in(part, |r| {
+            for (d, t) in needing_action(tracker, r, until) {
+                out.push(Item {
+                    id: r.report_id.to_string(),
+                    kind: d.kind,
+                    due: crate::clock::rfc3339(t),
+                    status: d.status,
+                    when: deadline::human(t, tracker.now),
+                    promise: d.promise,
+                    state: r.state.as_str(),
+                    severity: r.shown_severity().0.map(str::to_string),
+                    title: r.title.map(str::to_string),
+                    reporter: r.reporter.map(str::to_string),
+                    due_ts: t,
+                });
+            }
+        })?;
+        Ok(out)
     })?;
+    let mut out: Vec<Item> = parts.into_iter().flatten().collect();
+    // Stable: ties keep the storage order.
     out.sort_by(|a, b| order((a.status, a.due_ts), (b.status, b.due_ts)));
     Ok(out)
 }
@@ -106,47 +110,61 @@ pub fn run(ctx: &Ctx, a: DueArgs) -> anyhow::Result<Output> {
     }
     // Lines are written as the rows are read, and only their places sorted.
     let title_w = width().saturating_sub(13 + 1 + 9 + 1 + 20 + 1 + 12 + 1 + 9 + 1).max(5);
-    let mut buf = String::new();
-    let mut lines: Vec<(Status, Timestamp, Range<usize>)> = Vec::new();
-    store.each_listing(|r| {
-        for (d, t) in needing_action(&tracker, r, until) {
-            let start = buf.len();
-            push_cell(&mut buf, r.report_id, 13, true);
-            buf.push(' ');
-            push_cell(&mut buf, short_kind(d.kind), 9, true);
-            buf.push(' ');
-            ctx.style.push_fail(&mut buf, d.status == Status::Overdue, |out| {
-                let at = out.len();
-                deadline::push_human(out, t, now);
-                let used = out.len() - at;
-                out.extend(std::iter::repeat_n(' ', 20usize.saturating_sub(used)));
-            });
-            buf.push(' ');
-            push_cell(&mut buf, r.state.as_str(), 12, true);
-            buf.push(' ');
-            push_cell(&mut buf, r.shown_severity().0.unwrap_or("-"), 9, true);
-            buf.push(' ');
-            push_cell(&mut buf, r.title.unwrap_or(""), title_w, false);
-            buf.push('\n');
-            lines.push((d.status, t, start..buf.len()));
-        }
+    let parts = over_listing(&store, |st, part| {
+        let mut buf = String::new();
+        let mut lines: Vec<(u64, bool, Piece)> = Vec::new();
+        st.each_listing_in(part, |r| {
+            for (d, t) in needing_action(&tracker, r, until) {
+                let start = buf.len();
+                let overdue = d.status == Status::Overdue;
+                push_cell(&mut buf, r.report_id, 13, true);
+                buf.push(' ');
+                push_cell(&mut buf, short_kind(d.kind), 9, true);
+                buf.push(' ');
+                ctx.style.push_fail(&mut buf, overdue, |out| {
+                    let at = out.len();
+                    deadline::push_human(out, t, now);
+                    let used = out.len() - at;
+                    out.extend(std::iter::repeat_n(' ', 20usize.saturating_sub(used)));
+                });
+                buf.push(' ');
+                push_cell(&mut buf, r.state.as_str(), 12, true);
+                buf.push(' ');
+                push_cell(&mut buf, r.shown_severity().0.unwrap_or("-"), 9, true);
+                buf.push(' ');
+                push_cell(&mut buf, r.title.unwrap_or(""), title_w, false);
+                buf.push('\n');
+                // Sorted by: overdue first, then soonest.
+                lines.push((sort_key(0, !overdue, t.as_second()), overdue, Piece::since(0, &buf, start)));
+            }
+        })?;
+        // Stable: ties keep the storage order.
+        lines.sort_by_key(|l| l.0);
+        Ok((buf, lines))
     })?;
-    // Overdue first, then soonest first; ties keep the store's order.
-    lines.sort_unstable_by_key(|(status, t, at)| (*status != Status::Overdue, t.as_second(), at.start));
-    let overdue = lines.iter().filter(|l| l.0 == Status::Overdue).count();
+    let mut bufs = Vec::with_capacity(parts.len() + 1);
+    let mut sorted = Vec::with_capacity(parts.len());
+    for (i, (buf, part)) in parts.into_iter().enumerate() {
+        sorted.push(part.into_iter().map(|(k, o, p)| (k, o, Piece { buf: i, ..p })).collect());
+        bufs.push(buf);
+    }
+    let lines = merge_parts(sorted, |l: &(u64, bool, Piece)| l.0);
+    let overdue = lines.iter().filter(|l| l.1).count();
+    let t = bufs.len();
+    let mut buf = String::new();
     let mut order = Vec::with_capacity(lines.len() + 2);
-    let start = buf.len();
     if lines.is_empty() {
         let _ = writeln!(buf, "nothing due within {}", a.within);
     } else {
         let _ = writeln!(buf, "{:<13} {:<9} {:<20} {:<12} {:<9} TITLE", "ID", "DEADLINE", "WHEN", "STATE", "SEVERITY");
     }
-    order.push(start..buf.len());
-    order.extend(lines.iter().map(|l| l.2.clone()));
+    order.push(Piece::since(t, &buf, 0));
+    order.extend(lines.iter().map(|l| l.2));
     if !lines.is_empty() {
         let start = buf.len();
         let _ = writeln!(buf, "{overdue} overdue, {} due within {}", lines.len() - overdue, a.within);
-        order.push(start..buf.len());
+        order.push(Piece::since(t, &buf, start));
     }
-    Ok(Output::pieces(buf, order).failed(overdue > 0))
+    bufs.push(buf);
+    Ok(Output::pieces(bufs, order).failed(overdue > 0))
 }

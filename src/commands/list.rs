@@ -2,15 +2,14 @@
 
 use std::fmt::Write as _;
 use std::io::IsTerminal;
-use std::ops::Range;
 
 use jiff::Timestamp;
 
 use super::Ctx;
-use super::tracking::Tracker;
+use super::tracking::{Tracker, merge_parts, over_listing, sort_key};
 use crate::cli::ListArgs;
 use crate::error::user_err;
-use crate::output::Output;
+use crate::output::{Output, Piece};
 use crate::report::deadline::{self, Due, Status};
 use crate::report::state::State;
 use crate::store::triage::ListRowRef;
@@ -20,10 +19,10 @@ use crate::term::push_cell;
 /// `--json`, its id) is in the text buffer. Lines are written as the rows are read
 /// and only their places sorted: 50,000 reports cost no allocation each.
 struct Picked {
-    /// The sort key (see [`sort_key`]); ties keep the store's order.
-    key: (usize, bool, i64),
+    /// The sort key (see [`order_key`]); ties keep the store's order.
+    key: u64,
     overdue: bool,
-    text: Range<usize>,
+    text: Piece,
 }
 
 /// The next running deadline and whether any deadline is overdue.
@@ -46,26 +45,21 @@ fn severity_rank(s: Option<&str>) -> usize {
 /// How `--sort` orders reports, as a small key: by deadline (the default), overdue
 /// first, then the soonest deadline, then the newest without one; by severity, the
 /// same within each severity; by receipt, the newest first.
-fn sort_key(
-    sort: &str,
-    severity: Option<&str>,
-    next_due: Option<Timestamp>,
-    received: Option<Timestamp>,
-) -> (usize, bool, i64) {
+fn order_key(sort: &str, severity: Option<&str>, next_due: Option<Timestamp>, received: Option<Timestamp>) -> u64 {
     // Newest first; no receipt time last.
     let newest = received.map_or(i64::MAX, |t| -t.as_second());
-    let by_deadline = match next_due {
+    let (none_due, secs) = match next_due {
         Some(t) => (false, t.as_second()),
         None => (true, newest),
     };
     match sort {
-        "received" => (0, false, newest),
-        "severity" => (severity_rank(severity), by_deadline.0, by_deadline.1),
-        _ => (0, by_deadline.0, by_deadline.1),
+        "received" => sort_key(0, false, newest),
+        "severity" => sort_key(severity_rank(severity), none_due, secs),
+        _ => sort_key(0, none_due, secs),
     }
 }
 
-type StateTest = Box<dyn Fn(State) -> bool>;
+type StateTest = Box<dyn Fn(State) -> bool + Send + Sync>;
 
 fn state_filter(words: &[String]) -> anyhow::Result<Vec<StateTest>> {
     let mut out: Vec<StateTest> = Vec::new();
@@ -125,32 +119,43 @@ pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
     let found = a.search.as_deref().map(|t| store.search(t)).transpose()?;
 
     let layout = Layout::new(width());
-    let mut buf = String::new();
-    let mut picked: Vec<Picked> = Vec::new();
-    store.each_listing(|r| {
-        // The cheap filters first; deadlines only for what is left.
-        let (severity, claimed_only) = r.shown_severity();
-        if !(states.is_empty() || states.iter().any(|f| f(r.state)))
-            || !(severities.is_empty() || severities.iter().any(|s| s.as_deref() == severity))
-            || since.is_some_and(|s| r.milestones.received.is_none_or(|t| t < s))
-            || found.as_ref().is_some_and(|f| !f.contains(r.report_id))
-        {
-            return;
-        }
-        let (next, overdue) = next_and_overdue(&tracker, r);
-        if a.overdue && !overdue {
-            return;
-        }
-        let start = buf.len();
-        if ctx.json {
-            buf.push_str(r.report_id);
-        } else {
-            layout.line(&mut buf, r, (severity, claimed_only), next.as_ref(), overdue, now, ctx.style);
-        }
-        let key = sort_key(&a.sort, severity, next.and_then(|d| d.due_ts), r.milestones.received);
-        picked.push(Picked { key, overdue, text: start..buf.len() });
+    let parts = over_listing(&store, |st, part| {
+        let mut buf = String::new();
+        let mut picked: Vec<Picked> = Vec::new();
+        st.each_listing_in(part, |r| {
+            // The cheap filters first; deadlines only for what is left.
+            let (severity, claimed_only) = r.shown_severity();
+            if !(states.is_empty() || states.iter().any(|f| f(r.state)))
+                || !(severities.is_empty() || severities.iter().any(|s| s.as_deref() == severity))
+                || since.is_some_and(|s| r.milestones.received.is_none_or(|t| t < s))
+                || found.as_ref().is_some_and(|f| !f.contains(r.report_id))
+            {
+                return;
+            }
+            let (next, overdue) = next_and_overdue(&tracker, r);
+            if a.overdue && !overdue {
+                return;
+            }
+            let start = buf.len();
+            if ctx.json {
+                buf.push_str(r.report_id);
+            } else {
+                layout.line(&mut buf, r, (severity, claimed_only), next.as_ref(), overdue, now, ctx.style);
+            }
+            let key = order_key(&a.sort, severity, next.and_then(|d| d.due_ts), r.milestones.received);
+            picked.push(Picked { key, overdue, text: Piece::since(0, &buf, start) });
+        })?;
+        // Stable: ties keep the storage order.
+        picked.sort_by_key(|p| p.key);
+        Ok((buf, picked))
     })?;
-    picked.sort_unstable_by_key(|p| (p.key, p.text.start));
+    let mut bufs = Vec::with_capacity(parts.len() + 1);
+    let mut sorted = Vec::with_capacity(parts.len());
+    for (i, (buf, part)) in parts.into_iter().enumerate() {
+        sorted.push(part.into_iter().map(|p| Picked { text: Piece { buf: i, ..p.text }, ..p }).collect());
+        bufs.push(buf);
+    }
+    let picked = merge_parts(sorted, |p: &Picked| p.key);
 
     if ctx.json {
         // The full records, in the listing's order.
@@ -161,7 +166,7 @@ pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
             with_id.into_iter().map(|r| (r.id.clone(), r)).collect();
         let mut out = Vec::with_capacity(picked.len());
         for p in &picked {
-            if let Some(mut r) = by_id.remove(&buf[p.text.clone()]) {
+            if let Some(mut r) = by_id.remove(&bufs[p.text.buf][p.text.start..p.text.end]) {
                 tracker.fill(&mut r);
                 out.push(r);
             }
@@ -173,12 +178,14 @@ pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
         return Ok(Output::json_of(&out)?);
     }
 
-    // The header, the lines in order, the summary: pieces of one buffer.
-    let mut order = Vec::with_capacity(picked.len() + 2);
-    let start = buf.len();
+    // The header, the lines in order, the summary: pieces of the parts' buffers and
+    // one more.
+    let t = bufs.len();
+    let mut buf = String::new();
     layout.header(&mut buf);
-    order.push(start..buf.len());
-    order.extend(picked.iter().map(|p| p.text.clone()));
+    let mut order = Vec::with_capacity(picked.len() + 2);
+    order.push(Piece::since(t, &buf, 0));
+    order.extend(picked.iter().map(|p| p.text));
     let start = buf.len();
     let overdue = picked.iter().filter(|p| p.overdue).count();
     let _ = write!(buf, "{} reports", picked.len());
@@ -195,8 +202,9 @@ pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
             buf.push('\n');
         }
     }
-    order.push(start..buf.len());
-    Ok(Output::pieces(buf, order))
+    order.push(Piece::since(t, &buf, start));
+    bufs.push(buf);
+    Ok(Output::pieces(bufs, order))
 }
 
 /// The listing's columns for a terminal width.

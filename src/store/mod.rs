@@ -57,6 +57,9 @@ impl<T> SqlContext<T> for Result<T, rusqlite::Error> {
 pub struct Store {
     pub(crate) conn: Connection,
     path: PathBuf,
+    /// Kept (zeroised on drop) so that [`Store::reopen`] needs no second unlock;
+    /// SQLCipher holds the same key for the connection anyway.
+    key: Zeroizing<[u8; 32]>,
 }
 
 /// The store's file names inside the data directory.
@@ -92,9 +95,15 @@ impl Store {
         )
         .ctx("configuring the store")?;
         set_private(path);
-        let mut store = Store { conn, path: path.to_path_buf() };
+        let mut store = Store { conn, path: path.to_path_buf(), key: Zeroizing::new(*key) };
         migrations::run(&mut store)?;
         Ok(store)
+    }
+
+    /// What opens another connection to the same store, on another thread.
+    pub fn reopener(&self) -> impl FnOnce() -> Result<Store, StoreError> + Send + 'static {
+        let (path, key) = (self.path.clone(), self.key.clone());
+        move || Store::open(&path, &key)
     }
 
     pub fn path(&self) -> &Path {

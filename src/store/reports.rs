@@ -355,7 +355,12 @@ fn save_in(tx: &rusqlite::Transaction<'_>, message: i64, o: &Outcome) -> Result<
         tx.execute("INSERT INTO triage (report_id, state) VALUES (?1, 'new') ON CONFLICT (report_id) DO NOTHING", [id])
             .ctx("creating triage data")?;
     }
-    tx.execute("DELETE FROM listing WHERE message = ?1", [message]).ctx("replacing the listing row")?;
+    // The row of a message that is still the same report is updated in place (it
+    // keeps its place, which readers of the listing in parts rely on); any other row
+    // of the message goes.
+    let listed = report_id.as_deref().filter(|_| kind == "report");
+    tx.execute("DELETE FROM listing WHERE message = ?1 AND report_id IS NOT ?2", params![message, listed])
+        .ctx("replacing the listing row")?;
     if let (Some(id), "report") = (&report_id, kind) {
         let r = &o.report;
         tx.execute(

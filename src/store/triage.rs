@@ -1,6 +1,8 @@
 //! The team's triage data about reports, its history (events), and the small
 //! listing rows `list` and `due` read.
 
+use std::ops::RangeInclusive;
+
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
@@ -210,7 +212,37 @@ impl Store {
 
     /// Every report's listing row, borrowed while it is read (in storage order):
     /// `list` and `due` go through all of them and keep little of each.
-    pub fn each_listing(&self, mut f: impl FnMut(&ListRowRef<'_>)) -> Result<(), StoreError> {
+    pub fn each_listing(&self, f: impl FnMut(&ListRowRef<'_>)) -> Result<(), StoreError> {
+        self.each_listing_in(i64::MIN..=i64::MAX, f)
+    }
+
+    /// The listing in `n` consecutive parts of about the same size (storage order),
+    /// each of at least `min` rows, for reading on several threads; one part when
+    /// the listing is small.
+    pub fn listing_parts(&self, n: usize, min: i64) -> Result<Vec<RangeInclusive<i64>>, StoreError> {
+        let (lo, hi): (Option<i64>, Option<i64>) = self
+            .conn
+            .query_row("SELECT min(rowid), max(rowid) FROM listing", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ctx("sizing the listing")?;
+        let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(vec![i64::MIN..=i64::MAX]) };
+        let span = hi.saturating_sub(lo).saturating_add(1);
+        let n = (span / min.max(1)).clamp(1, n.max(1) as i64);
+        let step = span / n;
+        Ok((0..n)
+            .map(|i| {
+                let start = if i == 0 { i64::MIN } else { lo + i * step };
+                let end = if i == n - 1 { i64::MAX } else { lo + (i + 1) * step - 1 };
+                start..=end
+            })
+            .collect())
+    }
+
+    /// The listing rows whose storage position (rowid) is in `part`, in storage order.
+    pub fn each_listing_in(
+        &self,
+        part: RangeInclusive<i64>,
+        mut f: impl FnMut(&ListRowRef<'_>),
+    ) -> Result<(), StoreError> {
         // One scan of one table; the triage columns are copies kept by triggers
         // (migration 0007), so nothing is joined.
         let mut st = self
@@ -218,10 +250,10 @@ impl Store {
             .prepare(
                 "SELECT report_id, message, received, title, reporter, claimed, failed, state, severity,
                         acknowledged, triaged, fixed, disclosed, closed
-                 FROM listing",
+                 FROM listing WHERE rowid BETWEEN ?1 AND ?2",
             )
             .ctx("listing reports")?;
-        let mut rows = st.query([]).ctx("listing reports")?;
+        let mut rows = st.query([part.start(), part.end()]).ctx("listing reports")?;
         fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
             Ok(r.get_ref(i)?.as_str_or_null()?)
         }
@@ -290,5 +322,26 @@ impl Store {
             .ctx("finding replies sent")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).ctx("finding replies sent")?;
         rows.collect::<Result<Vec<_>, _>>().ctx("finding replies sent")
+    }
+}
+
+#[cfg(test)]
+impl Store {
+    /// `n` listing rows (with their messages) for tests of reading the listing.
+    pub fn insert_test_listing(&self, n: usize) {
+        let tx = self.conn.unchecked_transaction().unwrap();
+        for i in 0..n {
+            tx.execute(
+                "INSERT INTO messages (id, size, status, source, stored_at) VALUES (?1, 1, 'stored', 'test', 'x')",
+                [i as i64 + 1],
+            )
+            .unwrap();
+            tx.execute(
+                "INSERT INTO listing (report_id, message, received, title, failed) VALUES (?1, ?2, ?3, ?4, 0)",
+                params![format!("VR-2026-{:04}", i + 1), i as i64 + 1, 1_796_040_000 + i as i64, "t".repeat(i % 13)],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
     }
 }
