@@ -235,3 +235,85 @@ fn list_filters_by_state_severity_time_and_text() {
     let text = stdout(&at(&env, t, &["list"]));
     assert!(text.contains("high?"), "a claimed severity is marked as the reporter's: {text}");
 }
+
+/// A listing big enough to be read in parts (on a machine with more than one core):
+/// every report once, `list` in the order of `list --json`, `due` as `due --json`.
+#[test]
+fn a_large_listing_is_complete_and_in_order() {
+    let env = Env::new();
+    env.init();
+    let n = 9_000;
+    let mut mbox = String::new();
+    for i in 0..n {
+        // Received times spread over 90 days; a few share a second (ties).
+        let day = 1 + (i * 89 / n);
+        let sev = ["", "Severity: high\n", "Severity: low\n", ""][i % 4];
+        mbox.push_str(&format!(
+            "From r{i}@example.net Sun Sep  6 10:00:00 2026\nFrom: <r{}@example.net>\nTo: security@example.org\n\
+             Subject: report {i}\nMessage-ID: <big{i}@example.net>\nDate: {}\n\nSummary: issue {i}.\n{sev}\n",
+            i % 50,
+            jiff::Timestamp::from_second(1_788_000_000 + (day as i64) * 86_400 + (i as i64 % 500) * 60)
+                .unwrap()
+                .strftime("%a, %d %b %Y %H:%M:%S +0000"),
+        ));
+    }
+    let p = env.path("big.mbox");
+    std::fs::write(&p, mbox).unwrap();
+    ok(&env.vmp().arg("import").arg(&p).output().unwrap());
+    let t = "2026-12-01T12:00:00Z";
+    for (id, state) in [("VR-2026-0007", "acknowledged"), ("VR-2026-4500", "invalid"), ("VR-2026-8999", "triaged")] {
+        ok(&at(&env, t, &["triage", id, "--state", state]));
+    }
+
+    let records = json(&at(&env, t, &["list", "--json"]));
+    let json_ids: Vec<&str> = records.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(json_ids.len(), n);
+    let text = stdout(&at(&env, t, &["list"]));
+    let lines: Vec<&str> = text.lines().collect();
+    let text_ids: Vec<&str> = lines[1..lines.len() - 1].iter().map(|l| l.split(' ').next().unwrap()).collect();
+    assert_eq!(text_ids, json_ids, "list and list --json list the same reports in the same order");
+    let unique: std::collections::HashSet<&str> = text_ids.iter().copied().collect();
+    assert_eq!(unique.len(), n);
+    // Sorted by the next deadline: overdue and soonest first.
+    let next: Vec<Option<&str>> = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["deadline_status"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| matches!(d["status"].as_str(), Some("pending" | "overdue")))
+                .filter_map(|d| d["due"].as_str())
+                .min()
+        })
+        .collect();
+    let open_end = next.iter().position(Option::is_none).unwrap_or(n);
+    assert!(next[..open_end].windows(2).all(|w| w[0] <= w[1]), "by next deadline");
+    assert!(next[open_end..].iter().all(Option::is_none));
+    let overdue = json(&at(&env, t, &["list", "--overdue", "--json"])).as_array().unwrap().len();
+    assert!(lines.last().unwrap().starts_with(&format!("{n} reports, {overdue} overdue")), "{}", lines.last().unwrap());
+
+    let received = json(&at(&env, t, &["list", "--json", "--sort", "received"]));
+    let times: Vec<&str> = received.as_array().unwrap().iter().map(|r| r["received_at"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
+
+    let due = json(&at(&env, t, &["due", "--json"]));
+    let items = due["items"].as_array().unwrap();
+    let due_text = stdout(&at(&env, t, &["due"]));
+    let due_lines: Vec<&str> = due_text.lines().collect();
+    assert_eq!(due_lines.len(), items.len() + 2);
+    for (line, item) in due_lines[1..].iter().zip(items) {
+        assert!(line.starts_with(item["id"].as_str().unwrap()), "{line} / {item}");
+    }
+    assert!(
+        items.windows(2).all(|w| (w[0]["status"] != "overdue", w[0]["due"].as_str())
+            <= (w[1]["status"] != "overdue", w[1]["due"].as_str()))
+    );
+    assert!(
+        due_lines.last().unwrap().starts_with(&format!("{} overdue", due["overdue"])),
+        "{}",
+        due_lines.last().unwrap()
+    );
+}
