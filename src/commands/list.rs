@@ -10,7 +10,7 @@ use super::tracking::{Tracker, merge_parts, over_listing, sort_key};
 use crate::cli::ListArgs;
 use crate::error::user_err;
 use crate::output::{Output, Piece};
-use crate::report::deadline::{self, Due, Status};
+use crate::report::deadline::{self, Due};
 use crate::report::state::State;
 use crate::store::triage::ListRowRef;
 use crate::term::push_cell;
@@ -23,19 +23,6 @@ struct Picked {
     key: u64,
     overdue: bool,
     text: Piece,
-}
-
-/// The next running deadline and whether any deadline is overdue.
-pub fn next_and_overdue(tracker: &Tracker, r: &ListRowRef<'_>) -> (Option<Due>, bool) {
-    let mut next: Option<Due> = None;
-    let mut overdue = false;
-    for d in tracker.each_of_row(r) {
-        overdue |= d.status == Status::Overdue;
-        if matches!(d.status, Status::Pending | Status::Overdue) && next.as_ref().is_none_or(|n| d.due_ts < n.due_ts) {
-            next = Some(d);
-        }
-    }
-    (next, overdue)
 }
 
 fn severity_rank(s: Option<&str>) -> usize {
@@ -132,7 +119,7 @@ pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
             {
                 return;
             }
-            let (next, overdue) = next_and_overdue(&tracker, r);
+            let (next, overdue) = deadline::next_and_overdue(tracker.each_of_row(r));
             if a.overdue && !overdue {
                 return;
             }
@@ -316,7 +303,7 @@ fn pad(out: &mut String, used: usize, width: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::deadline::Milestones;
+    use crate::report::deadline::{Milestones, Status};
     use unicode_width::UnicodeWidthStr;
 
     fn row<'a>(title: &'a str, reporter: &'a str, failed: bool) -> ListRowRef<'a> {

@@ -323,9 +323,18 @@ fn one(
     due
 }
 
-/// The next deadline that needs action: the earliest running one.
-pub fn next(d: &[Due]) -> Option<&Due> {
-    d.iter().filter(|x| matches!(x.status, Status::Pending | Status::Overdue)).min_by_key(|x| x.due_ts)
+/// The next deadline that needs action (the earliest running one), and whether any
+/// deadline is overdue.
+pub fn next_and_overdue(deadlines: impl Iterator<Item = Due>) -> (Option<Due>, bool) {
+    let mut next: Option<Due> = None;
+    let mut overdue = false;
+    for d in deadlines {
+        overdue |= d.status == Status::Overdue;
+        if matches!(d.status, Status::Pending | Status::Overdue) && next.as_ref().is_none_or(|n| d.due_ts < n.due_ts) {
+            next = Some(d);
+        }
+    }
+    (next, overdue)
 }
 
 /// "in 3h", "2d 4h overdue".

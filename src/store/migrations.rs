@@ -245,6 +245,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ) STRICT;
     CREATE INDEX listing_message ON listing (message);
 
+    -- A trigger has one event in SQLite: the same copy after an update and an insert.
     CREATE TRIGGER triage_to_listing_update AFTER UPDATE ON triage BEGIN
         UPDATE listing SET state = NEW.state, severity = NEW.severity, acknowledged = unixepoch(NEW.acknowledged_at),
             triaged = unixepoch(NEW.triaged_at), fixed = unixepoch(NEW.fixed_at),
