@@ -354,13 +354,18 @@ pub fn record_sent(store: &mut Store) -> anyhow::Result<()> {
 
 /// Reports still waiting for their first response, with no reply queued.
 pub fn pending(store: &Store) -> anyhow::Result<Vec<String>> {
+    let mut waiting = Vec::new();
+    store.each_listing(|r| {
+        if r.milestones.acknowledged.is_none() && !r.state.is_finished() {
+            waiting.push((r.message, r.report_id.to_string()));
+        }
+    })?;
+    // In the order the messages were stored.
+    waiting.sort_unstable();
     let mut out = Vec::new();
-    for r in store.listing()? {
-        if r.milestones.acknowledged.is_none()
-            && !r.state.is_finished()
-            && !store.pending_for_report(&r.report_id, "ack")?
-        {
-            out.push(r.report_id);
+    for (_, id) in waiting {
+        if !store.pending_for_report(&id, "ack")? {
+            out.push(id);
         }
     }
     Ok(out)

@@ -8,12 +8,12 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 
 use super::list::{short_kind, width};
-use super::tracking::{Tracker, merge_parts, over_listing, sort_key};
+use super::tracking::{Lines, Tracker, merge_lines, over_listing, sort_key, table};
 use crate::cli::DueArgs;
-use crate::output::{Output, Piece};
+use crate::output::Output;
 use crate::report::deadline::{self, Due, Status};
 use crate::store::Store;
-use crate::store::triage::ListRowRef;
+use crate::store::triage::ListRow;
 use crate::term::push_cell;
 
 /// One deadline that needs action.
@@ -42,7 +42,7 @@ pub struct Item {
 /// or overdue) and due by then. Finished reports have none.
 fn needing_action<'a>(
     tracker: &'a Tracker,
-    r: &'a ListRowRef<'_>,
+    r: &'a ListRow<'_>,
     until: Timestamp,
 ) -> impl Iterator<Item = (Due, Timestamp)> + 'a {
     let finished = r.state.is_finished();
@@ -54,8 +54,8 @@ fn needing_action<'a>(
 }
 
 /// Overdue first, then soonest first.
-fn order(a: (Status, Timestamp), b: (Status, Timestamp)) -> std::cmp::Ordering {
-    (a.0 != Status::Overdue).cmp(&(b.0 != Status::Overdue)).then(a.1.cmp(&b.1))
+fn due_key(status: Status, t: Timestamp) -> u64 {
+    sort_key(0, status != Status::Overdue, t.as_second())
 }
 
 /// Every running deadline due before `until`, overdue first, soonest first.
@@ -83,7 +83,7 @@ pub fn items(tracker: &Tracker, store: &Store, until: Timestamp) -> anyhow::Resu
     })?;
     let mut out: Vec<Item> = parts.into_iter().flatten().collect();
     // Stable: ties keep the storage order.
-    out.sort_by(|a, b| order((a.status, a.due_ts), (b.status, b.due_ts)));
+    out.sort_by_key(|i| due_key(i.status, i.due_ts));
     Ok(out)
 }
 
@@ -111,60 +111,42 @@ pub fn run(ctx: &Ctx, a: DueArgs) -> anyhow::Result<Output> {
     // Lines are written as the rows are read, and only their places sorted.
     let title_w = width().saturating_sub(13 + 1 + 9 + 1 + 20 + 1 + 12 + 1 + 9 + 1).max(5);
     let parts = over_listing(&store, |st, part| {
-        let mut buf = String::new();
-        let mut lines: Vec<(u64, bool, Piece)> = Vec::new();
+        let mut out = Lines::default();
         st.each_listing_in(part, |r| {
             for (d, t) in needing_action(&tracker, r, until) {
+                let buf = &mut out.buf;
                 let start = buf.len();
                 let overdue = d.status == Status::Overdue;
-                push_cell(&mut buf, r.report_id, 13, true);
+                push_cell(buf, r.report_id, 13, true);
                 buf.push(' ');
-                push_cell(&mut buf, short_kind(d.kind), 9, true);
+                push_cell(buf, short_kind(d.kind), 9, true);
                 buf.push(' ');
-                ctx.style.push_fail(&mut buf, overdue, |out| {
-                    let at = out.len();
-                    deadline::push_human(out, t, now);
-                    let used = out.len() - at;
-                    out.extend(std::iter::repeat_n(' ', 20usize.saturating_sub(used)));
+                ctx.style.push_fail(buf, overdue, |buf| {
+                    let at = buf.len();
+                    deadline::push_human(buf, t, now);
+                    let used = buf.len() - at;
+                    buf.extend(std::iter::repeat_n(' ', 20usize.saturating_sub(used)));
                 });
                 buf.push(' ');
-                push_cell(&mut buf, r.state.as_str(), 12, true);
+                push_cell(buf, r.state.as_str(), 12, true);
                 buf.push(' ');
-                push_cell(&mut buf, r.shown_severity().0.unwrap_or("-"), 9, true);
+                push_cell(buf, r.shown_severity().0.unwrap_or("-"), 9, true);
                 buf.push(' ');
-                push_cell(&mut buf, r.title.unwrap_or(""), title_w, false);
+                push_cell(buf, r.title.unwrap_or(""), title_w, false);
                 buf.push('\n');
-                // Sorted by: overdue first, then soonest.
-                lines.push((sort_key(0, !overdue, t.as_second()), overdue, Piece::since(0, &buf, start)));
+                out.push(due_key(d.status, t), overdue, start);
             }
         })?;
-        // Stable: ties keep the storage order.
-        lines.sort_by_key(|l| l.0);
-        Ok((buf, lines))
+        Ok(out.sorted())
     })?;
-    let mut bufs = Vec::with_capacity(parts.len() + 1);
-    let mut sorted = Vec::with_capacity(parts.len());
-    for (i, (buf, part)) in parts.into_iter().enumerate() {
-        sorted.push(part.into_iter().map(|(k, o, p)| (k, o, Piece { buf: i, ..p })).collect());
-        bufs.push(buf);
-    }
-    let lines = merge_parts(sorted, |l: &(u64, bool, Piece)| l.0);
-    let overdue = lines.iter().filter(|l| l.1).count();
-    let t = bufs.len();
-    let mut buf = String::new();
-    let mut order = Vec::with_capacity(lines.len() + 2);
+    let (bufs, lines) = merge_lines(parts);
+    let overdue = lines.iter().filter(|l| l.overdue).count();
+    let (mut head, mut foot) = (String::new(), String::new());
     if lines.is_empty() {
-        let _ = writeln!(buf, "nothing due within {}", a.within);
+        let _ = writeln!(head, "nothing due within {}", a.within);
     } else {
-        let _ = writeln!(buf, "{:<13} {:<9} {:<20} {:<12} {:<9} TITLE", "ID", "DEADLINE", "WHEN", "STATE", "SEVERITY");
+        let _ = writeln!(head, "{:<13} {:<9} {:<20} {:<12} {:<9} TITLE", "ID", "DEADLINE", "WHEN", "STATE", "SEVERITY");
+        let _ = writeln!(foot, "{overdue} overdue, {} due within {}", lines.len() - overdue, a.within);
     }
-    order.push(Piece::since(t, &buf, 0));
-    order.extend(lines.iter().map(|l| l.2));
-    if !lines.is_empty() {
-        let start = buf.len();
-        let _ = writeln!(buf, "{overdue} overdue, {} due within {}", lines.len() - overdue, a.within);
-        order.push(Piece::since(t, &buf, start));
-    }
-    bufs.push(buf);
-    Ok(Output::pieces(bufs, order).failed(overdue > 0))
+    Ok(table(bufs, &lines, head, foot).failed(overdue > 0))
 }

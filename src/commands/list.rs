@@ -6,24 +6,14 @@ use std::io::IsTerminal;
 use jiff::Timestamp;
 
 use super::Ctx;
-use super::tracking::{Tracker, merge_parts, over_listing, sort_key};
+use super::tracking::{Lines, Tracker, merge_lines, over_listing, sort_key, table};
 use crate::cli::ListArgs;
 use crate::error::user_err;
-use crate::output::{Output, Piece};
+use crate::output::Output;
 use crate::report::deadline::{self, Due};
 use crate::report::state::State;
-use crate::store::triage::ListRowRef;
+use crate::store::triage::ListRow;
 use crate::term::push_cell;
-
-/// A report picked for the listing: its sort keys, and where its line (with
-/// `--json`, its id) is in the text buffer. Lines are written as the rows are read
-/// and only their places sorted: 50,000 reports cost no allocation each.
-struct Picked {
-    /// The sort key (see [`order_key`]); ties keep the store's order.
-    key: u64,
-    overdue: bool,
-    text: Piece,
-}
 
 fn severity_rank(s: Option<&str>) -> usize {
     crate::report::severity::NAMES.iter().position(|n| Some(*n) == s).unwrap_or(9)
@@ -106,9 +96,10 @@ pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
     let found = a.search.as_deref().map(|t| store.search(t)).transpose()?;
 
     let layout = Layout::new(width());
+    // Lines are written as the rows are read (with `--json`, just the ids), on a
+    // thread a part, and only their places sorted.
     let parts = over_listing(&store, |st, part| {
-        let mut buf = String::new();
-        let mut picked: Vec<Picked> = Vec::new();
+        let mut out = Lines::default();
         st.each_listing_in(part, |r| {
             // The cheap filters first; deadlines only for what is left.
             let (severity, claimed_only) = r.shown_severity();
@@ -123,26 +114,17 @@ pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
             if a.overdue && !overdue {
                 return;
             }
-            let start = buf.len();
+            let start = out.buf.len();
             if ctx.json {
-                buf.push_str(r.report_id);
+                out.buf.push_str(r.report_id);
             } else {
-                layout.line(&mut buf, r, (severity, claimed_only), next.as_ref(), overdue, now, ctx.style);
+                layout.line(&mut out.buf, r, (severity, claimed_only), next.as_ref(), overdue, now, ctx.style);
             }
-            let key = order_key(&a.sort, severity, next.and_then(|d| d.due_ts), r.milestones.received);
-            picked.push(Picked { key, overdue, text: Piece::since(0, &buf, start) });
+            out.push(order_key(&a.sort, severity, next.and_then(|d| d.due_ts), r.milestones.received), overdue, start);
         })?;
-        // Stable: ties keep the storage order.
-        picked.sort_by_key(|p| p.key);
-        Ok((buf, picked))
+        Ok(out.sorted())
     })?;
-    let mut bufs = Vec::with_capacity(parts.len() + 1);
-    let mut sorted = Vec::with_capacity(parts.len());
-    for (i, (buf, part)) in parts.into_iter().enumerate() {
-        sorted.push(part.into_iter().map(|p| Picked { text: Piece { buf: i, ..p.text }, ..p }).collect());
-        bufs.push(buf);
-    }
-    let picked = merge_parts(sorted, |p: &Picked| p.key);
+    let (bufs, picked) = merge_lines(parts);
 
     if ctx.json {
         // The full records, in the listing's order.
@@ -165,33 +147,25 @@ pub fn run(ctx: &Ctx, a: ListArgs) -> anyhow::Result<Output> {
         return Ok(Output::json_of(&out)?);
     }
 
-    // The header, the lines in order, the summary: pieces of the parts' buffers and
-    // one more.
-    let t = bufs.len();
-    let mut buf = String::new();
-    layout.header(&mut buf);
-    let mut order = Vec::with_capacity(picked.len() + 2);
-    order.push(Piece::since(t, &buf, 0));
-    order.extend(picked.iter().map(|p| p.text));
-    let start = buf.len();
+    let mut head = String::new();
+    layout.header(&mut head);
+    let mut foot = String::new();
     let overdue = picked.iter().filter(|p| p.overdue).count();
-    let _ = write!(buf, "{} reports", picked.len());
+    let _ = write!(foot, "{} reports", picked.len());
     if overdue > 0 {
-        let _ = write!(buf, ", {overdue} overdue");
+        let _ = write!(foot, ", {overdue} overdue");
     }
-    buf.push('\n');
+    foot.push('\n');
     if a.all {
         for r in store.reports(true)?.into_iter().filter(|r| r.id.is_empty()) {
-            let _ = write!(buf, "({}) {} ", r.kind, r.received_at.as_deref().unwrap_or(""));
-            push_cell(&mut buf, r.subject.as_deref().unwrap_or(""), layout.title, false);
-            buf.push(' ');
-            push_cell(&mut buf, r.from.address.as_deref().unwrap_or(""), layout.reporter.max(30), false);
-            buf.push('\n');
+            let _ = write!(foot, "({}) {} ", r.kind, r.received_at.as_deref().unwrap_or(""));
+            push_cell(&mut foot, r.subject.as_deref().unwrap_or(""), layout.title, false);
+            foot.push(' ');
+            push_cell(&mut foot, r.from.address.as_deref().unwrap_or(""), layout.reporter.max(30), false);
+            foot.push('\n');
         }
     }
-    order.push(Piece::since(t, &buf, start));
-    bufs.push(buf);
-    Ok(Output::pieces(bufs, order))
+    Ok(table(bufs, &picked, head, foot))
 }
 
 /// The listing's columns for a terminal width.
@@ -233,7 +207,7 @@ impl Layout {
     fn line(
         &self,
         out: &mut String,
-        r: &ListRowRef<'_>,
+        r: &ListRow<'_>,
         (severity, claimed_only): (Option<&str>, bool),
         next: Option<&Due>,
         overdue: bool,
@@ -306,8 +280,8 @@ mod tests {
     use crate::report::deadline::{Milestones, Status};
     use unicode_width::UnicodeWidthStr;
 
-    fn row<'a>(title: &'a str, reporter: &'a str, failed: bool) -> ListRowRef<'a> {
-        ListRowRef {
+    fn row<'a>(title: &'a str, reporter: &'a str, failed: bool) -> ListRow<'a> {
+        ListRow {
             report_id: "VR-2026-12345",
             message: 1,
             title: Some(title),

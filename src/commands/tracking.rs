@@ -7,12 +7,13 @@ use jiff::Timestamp;
 
 use crate::config::Config;
 use crate::error::user_err;
+use crate::output::{Output, Piece};
 use crate::report::deadline::{self, Calendar, Due, Milestones, Schedule};
 use crate::report::model::Report;
 use crate::report::policy::Policy;
 use crate::report::state::State;
 use crate::store::Store;
-use crate::store::triage::ListRowRef;
+use crate::store::triage::ListRow;
 
 pub struct Tracker {
     pub policy: Policy,
@@ -35,12 +36,12 @@ impl Tracker {
     }
 
     /// The deadlines of a listing row.
-    pub fn of_row(&self, r: &ListRowRef<'_>) -> Vec<Due> {
+    pub fn of_row(&self, r: &ListRow<'_>) -> Vec<Due> {
         self.each_of_row(r).collect()
     }
 
     /// The deadlines of a listing row one by one, without collecting them.
-    pub fn each_of_row<'a>(&'a self, r: &'a ListRowRef<'_>) -> impl Iterator<Item = Due> + 'a {
+    pub fn each_of_row<'a>(&'a self, r: &'a ListRow<'_>) -> impl Iterator<Item = Due> + 'a {
         let sev = deadline::applicable_severity(r.severity, r.claimed);
         deadline::each(&self.schedule, &self.cal, sev, r.state, &r.milestones, self.now)
     }
@@ -102,6 +103,62 @@ pub fn over_listing_in<T: Send>(
         }
         Ok(out)
     })
+}
+
+/// One line of a table written while reading a part of the listing.
+#[derive(Debug, Clone, Copy)]
+pub struct Line {
+    /// The sort key (see [`sort_key`]).
+    pub key: u64,
+    pub overdue: bool,
+    /// Where the line is: in its part's buffer until merged (`buf` 0), then in the
+    /// buffer of its part.
+    pub text: Piece,
+}
+
+/// The lines one part of the listing wrote.
+#[derive(Debug, Default)]
+pub struct Lines {
+    pub buf: String,
+    pub lines: Vec<Line>,
+}
+
+impl Lines {
+    /// Record the line written to `buf` since `start`.
+    pub fn push(&mut self, key: u64, overdue: bool, start: usize) {
+        self.lines.push(Line { key, overdue, text: Piece::since(0, &self.buf, start) });
+    }
+
+    /// Sorted by key, ties in storage order: done in the part's own thread.
+    pub fn sorted(mut self) -> Lines {
+        self.lines.sort_by_key(|l| l.key);
+        self
+    }
+}
+
+/// The parts' buffers, and all their lines sorted by key with ties in storage order.
+pub fn merge_lines(parts: Vec<Lines>) -> (Vec<String>, Vec<Line>) {
+    let mut bufs = Vec::with_capacity(parts.len() + 1);
+    let mut sorted = Vec::with_capacity(parts.len());
+    for (i, mut part) in parts.into_iter().enumerate() {
+        // Each part sorts itself in its own thread; one that did not is sorted here.
+        if !part.lines.is_sorted_by_key(|l| l.key) {
+            part.lines.sort_by_key(|l| l.key);
+        }
+        sorted.push(part.lines.into_iter().map(|l| Line { text: Piece { buf: i, ..l.text }, ..l }).collect());
+        bufs.push(part.buf);
+    }
+    (bufs, merge_parts(sorted, |l: &Line| l.key))
+}
+
+/// A table as output: `head`, the merged lines in order, `foot`.
+pub fn table(mut bufs: Vec<String>, lines: &[Line], head: String, foot: String) -> Output {
+    let mut order = Vec::with_capacity(lines.len() + 2);
+    order.push(Piece::since(bufs.len(), &head, 0));
+    order.extend(lines.iter().map(|l| l.text));
+    order.push(Piece::since(bufs.len() + 1, &foot, 0));
+    bufs.extend([head, foot]);
+    Output::pieces(bufs, order)
 }
 
 /// A sort key in one number: `group` (0–15) first, then `flag`, then `secs`.

@@ -43,69 +43,26 @@ pub struct Event {
     pub new: Option<String>,
 }
 
-/// What `list`, `due` and `stats` need of a report, without its record: small,
-/// because they read every report.
+/// What `list`, `due`, `stats` and `ack` need of a report, without its record:
+/// small, because they read every report, and borrowed from the database while it
+/// is read.
 #[derive(Debug, Clone)]
-pub struct ListRow {
-    pub report_id: String,
-    pub message: i64,
-    pub title: Option<String>,
-    pub reporter: Option<String>,
-    /// The reporter's severity claim.
-    pub claimed: Option<String>,
-    pub failed: bool,
-    pub state: State,
-    /// The team's severity.
-    pub severity: Option<String>,
-    /// Receipt and the triage steps' times.
-    pub milestones: Milestones,
-}
-
-/// A [`ListRow`] borrowed from the database while it is read.
-#[derive(Debug, Clone)]
-pub struct ListRowRef<'a> {
+pub struct ListRow<'a> {
     pub report_id: &'a str,
     pub message: i64,
     pub title: Option<&'a str>,
     pub reporter: Option<&'a str>,
+    /// The reporter's severity claim.
     pub claimed: Option<&'a str>,
     pub failed: bool,
     pub state: State,
+    /// The team's severity.
     pub severity: Option<&'a str>,
+    /// Receipt and the triage steps' times.
     pub milestones: Milestones,
 }
 
-impl ListRow {
-    pub fn view(&self) -> ListRowRef<'_> {
-        ListRowRef {
-            report_id: &self.report_id,
-            message: self.message,
-            title: self.title.as_deref(),
-            reporter: self.reporter.as_deref(),
-            claimed: self.claimed.as_deref(),
-            failed: self.failed,
-            state: self.state,
-            severity: self.severity.as_deref(),
-            milestones: self.milestones.clone(),
-        }
-    }
-}
-
-impl ListRowRef<'_> {
-    pub fn to_owned(&self) -> ListRow {
-        ListRow {
-            report_id: self.report_id.to_string(),
-            message: self.message,
-            title: self.title.map(str::to_string),
-            reporter: self.reporter.map(str::to_string),
-            claimed: self.claimed.map(str::to_string),
-            failed: self.failed,
-            state: self.state,
-            severity: self.severity.map(str::to_string),
-            milestones: self.milestones.clone(),
-        }
-    }
-
+impl ListRow<'_> {
     /// The severity shown and counted: the team's, else the reporter's claim
     /// (true when it is only the claim).
     pub fn shown_severity(&self) -> (Option<&str>, bool) {
@@ -202,17 +159,9 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().ctx("reading the history")
     }
 
-    /// Every report's listing row with its triage data, in the order the messages were stored.
-    pub fn listing(&self) -> Result<Vec<ListRow>, StoreError> {
-        let mut rows = Vec::new();
-        self.each_listing(|r| rows.push(r.to_owned()))?;
-        rows.sort_unstable_by_key(|r| r.message);
-        Ok(rows)
-    }
-
     /// Every report's listing row, borrowed while it is read (in storage order):
     /// `list` and `due` go through all of them and keep little of each.
-    pub fn each_listing(&self, f: impl FnMut(&ListRowRef<'_>)) -> Result<(), StoreError> {
+    pub fn each_listing(&self, f: impl FnMut(&ListRow<'_>)) -> Result<(), StoreError> {
         self.each_listing_in(i64::MIN..=i64::MAX, f)
     }
 
@@ -241,7 +190,7 @@ impl Store {
     pub fn each_listing_in(
         &self,
         part: RangeInclusive<i64>,
-        mut f: impl FnMut(&ListRowRef<'_>),
+        mut f: impl FnMut(&ListRow<'_>),
     ) -> Result<(), StoreError> {
         // One scan of one table; the triage columns are copies kept by triggers
         // (migration 0007), so nothing is joined.
@@ -263,7 +212,7 @@ impl Store {
         }
         while let Some(r) = rows.next().ctx("listing reports")? {
             let row = (|| {
-                Ok::<_, rusqlite::Error>(ListRowRef {
+                Ok::<_, rusqlite::Error>(ListRow {
                     report_id: r.get_ref(0)?.as_str()?,
                     message: r.get(1)?,
                     title: text(r, 3)?,
