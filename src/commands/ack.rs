@@ -138,10 +138,13 @@ fn next_steps(template: &str) -> String {
     .into()
 }
 
-/// Render and compose one reply to a report.
+/// Render and compose one reply to a report (`tracker` works out its deadlines;
+/// callers build it once for all the reports they prepare).
+#[allow(clippy::too_many_arguments)]
 pub fn prepare(
     ctx: &Ctx,
     cfg: &Config,
+    tracker: &Tracker,
     store: &mut Store,
     id: &str,
     template: &str,
@@ -152,7 +155,6 @@ pub fn prepare(
         return user(format!("no report {} (see `vulnmail list`)", crate::term::sanitize(id, false)));
     };
     let now = ctx.clock.now();
-    let tracker = Tracker::new(cfg, now)?;
     tracker.fill(&mut report);
     let raw = store.raw(message)?.unwrap_or_default();
     let inbound = Inbound::parse(&raw).map_err(|e| user_err(format!("cannot reply to {id}: {e}")))?;
@@ -204,7 +206,7 @@ pub fn prepare(
         reply_encrypted: cert.is_some(),
     };
     let echo = may_echo(&facts);
-    let ctx_t = context(cfg, &report, &tracker, template, echo, cert.is_some(), note);
+    let ctx_t = context(cfg, &report, tracker, template, echo, cert.is_some(), note);
     let rendered = templates::render(template, Some(&template_dir(ctx)), &ctx_t)?;
     let encryption = match &cert {
         Some(c) => Some(Encryption {
@@ -408,8 +410,9 @@ fn note_refusal(store: &mut Store, s: &mut AutoSummary, id: String, why: String,
 /// Acknowledge every pending report automatically, where the rules allow.
 pub fn automatic(ctx: &Ctx, cfg: &Config, store: &mut Store) -> anyhow::Result<AutoSummary> {
     let mut s = AutoSummary::default();
+    let tracker = Tracker::new(cfg, ctx.clock.now())?;
     for id in pending(store)? {
-        match prepare(ctx, cfg, store, &id, "ack", true, None) {
+        match prepare(ctx, cfg, &tracker, store, &id, "ack", true, None) {
             Ok(p) if p.refusals.is_empty() => {
                 enqueue(cfg, store, &p, ctx.clock.now())?;
                 s.queued.push(id);
@@ -433,8 +436,9 @@ pub fn run(ctx: &Ctx, a: AckArgs) -> anyhow::Result<Output> {
     let mut text = String::new();
     let mut items = Vec::new();
     let mut queued = 0;
+    let tracker = Tracker::new(&cfg, ctx.clock.now())?;
     for id in &ids {
-        let p = prepare(ctx, &cfg, &mut store, id, template, false, a.note.as_deref())?;
+        let p = prepare(ctx, &cfg, &tracker, &mut store, id, template, false, a.note.as_deref())?;
         if a.preview {
             text.push_str(&preview(&p));
             items.push(json!(p));
